@@ -1,0 +1,32 @@
+# learnscope: datasets -> training runs (one HDF5 record each) -> analyses -> figures with claims.
+#
+#   snakemake --cores all figures/all            every study's figures and results/claims.md
+#   snakemake --cores all figures/<study>/all    one study
+#   snakemake --configfile config/smoke.yaml ... a scale tier (see config/README.md)
+#
+# Training jobs are cached between workflows (rule `train`, `cache: True`); the workflow profile in
+# workflow/profiles/default turns `--cache` on and common.smk points SNAKEMAKE_OUTPUT_CACHE at
+# ~/.cache/learnscope/snakemake-output unless it is already set.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "params.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/rule_zoo.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        "figures/all",

@@ -1,0 +1,118 @@
+"""The claims contract: every figure states the published result it checks, measured, with a verdict.
+
+``results/<study>/claims.json`` is a JSON list of objects with keys ``id``, ``figure``, ``claim`` (the
+published result in words), ``value`` (measured), ``threshold``, ``spread`` (over seeds, where there are
+seeds), ``gated`` (true for a reproduction gate, false for a finding only reported) and ``pass``.
+``results/claims.md`` aggregates all studies in one table.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import operator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from learnscope.atomic import write_text
+from learnscope.errors import RecordError
+
+KEYS = ("id", "figure", "claim", "value", "threshold", "spread", "gated", "pass")
+_OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    figure: str
+    claim: str
+    value: float | None
+    threshold: float | None
+    spread: float | None
+    gated: bool
+    passed: bool
+
+    def to_json(self) -> dict:
+        clean = lambda v: None if v is None or (isinstance(v, float) and not math.isfinite(v)) else v
+        return {
+            "id": self.id,
+            "figure": self.figure,
+            "claim": self.claim,
+            "value": clean(self.value),
+            "threshold": clean(self.threshold),
+            "spread": clean(self.spread),
+            "gated": self.gated,
+            "pass": self.passed,
+        }
+
+
+def check(id: str, figure: str, claim: str, value: float, op: str, threshold: float, *, spread: float | None = None, gated: bool = True) -> Claim:
+    """A claim whose verdict is ``value <op> threshold``; a missing or non-finite value fails."""
+    ok = value is not None and math.isfinite(value) and bool(_OPS[op](value, threshold))
+    return Claim(id, figure, claim, None if value is None else float(value), float(threshold), spread if spread is None else float(spread), gated, ok)
+
+
+def write_claims(path: str | Path, claims: Iterable[Claim | dict]) -> None:
+    rows = [c.to_json() if isinstance(c, Claim) else c for c in claims]
+    write_text(path, json.dumps(rows, indent=2, allow_nan=False) + "\n")
+
+
+def read_claims(path: str | Path) -> list[dict]:
+    """Read a claims file and check it keeps the contract."""
+    p = Path(path)
+    try:
+        rows = json.loads(p.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise RecordError(f"{p}: unreadable claims file ({e}); rerun the figure rule that writes it") from None
+    if not isinstance(rows, list) or any(not isinstance(r, dict) or set(r) != set(KEYS) for r in rows):
+        raise RecordError(f"{p}: a claims file is a JSON list of objects with exactly the keys {', '.join(KEYS)}")
+    return rows
+
+
+def merge(paths: Iterable[str | Path], out: str | Path) -> list[dict]:
+    """Concatenate per-figure claim files into the study's claims.json (ids must be unique)."""
+    rows = [r for p in paths for r in read_claims(p)]
+    ids = [r["id"] for r in rows]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise RecordError(f"duplicate claim ids {dupes}: each claim id must be unique within a study")
+    write_claims(out, rows)
+    return rows
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "–"
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def verdict(row: dict) -> str:
+    return ("PASS" if row["pass"] else "FAIL") + ("" if row["gated"] else " (reported)")
+
+
+def study_index(study: str, figures: dict[str, list[str]], rows: list[dict]) -> str:
+    """The ``figures/<study>/all`` index: each figure's files and the claims it carries."""
+    lines = [f"# {study}", ""]
+    for fig, files in figures.items():
+        lines.append(f"## {fig}")
+        lines += [f"- file: {f}" for f in files]
+        for r in (r for r in rows if r["figure"] == fig):
+            lines.append(f"- [{verdict(r)}] {r['id']}: {r['claim']} (value {_fmt(r['value'])}, threshold {_fmt(r['threshold'])}, spread {_fmt(r['spread'])})")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def markdown_table(studies: dict[str, list[dict]]) -> str:
+    """All studies' claims in one Markdown table, with a per-study tally of gated claims."""
+    lines = ["# Claims", "", "| study | figure | claim | value | threshold | spread | verdict |", "|---|---|---|---|---|---|---|"]
+    for study, rows in studies.items():
+        for r in rows:
+            lines.append(
+                f"| {study} | {r['figure']} | {r['claim']} | {_fmt(r['value'])} | {_fmt(r['threshold'])} | {_fmt(r['spread'])} | {verdict(r)} |"
+            )
+    lines.append("")
+    for study, rows in studies.items():
+        gated = [r for r in rows if r["gated"]]
+        lines.append(f"- {study}: {sum(r['pass'] for r in gated)}/{len(gated)} gated claims pass")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,158 @@
+"""``learnscope``: one subcommand per pipeline step, so every Snakemake rule is a one-line shell call.
+
+    learnscope validate   --params params.yaml [--configfile override.yaml ...]
+    learnscope prepare    --name digits --spec '{"kind": "digits", ...}' --out data/prepared/digits.h5
+    learnscope train      --run '<run json>' --data data/prepared/digits.h5 --out results/runs/<id>.h5
+    learnscope analyze    NAME --inputs RUN.h5 ... --out TABLE [--options JSON]
+    learnscope figure     STUDY FIGURE --inputs ... --out-prefix figures/S/F --claims-out results/S/claims/F.json
+    learnscope claims     merge|index|report ...
+
+Errors a user can fix (bad params, missing data, damaged records) print one line naming the thing and
+the fix, and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from learnscope.errors import ConfigError, LearnscopeError
+
+
+def _json(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"expected a JSON object on the command line, got {text[:80]!r} ({e})") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"expected a JSON object on the command line, got {type(value).__name__}")
+    return value
+
+
+def cmd_validate(a: argparse.Namespace) -> None:
+    from learnscope.config import load_params, validate_params
+
+    cfg = load_params(a.params, a.configfile)
+    validate_params(cfg, a.schema, source=" + ".join([a.params, *a.configfile]))
+    print(" + ".join([a.params, *a.configfile]) + ": valid")
+
+
+def cmd_prepare(a: argparse.Namespace) -> None:
+    from learnscope.data import prepare, save_prepared
+
+    save_prepared(prepare(a.name, _json(a.spec)), a.out)
+
+
+def cmd_train(a: argparse.Namespace) -> None:
+    from learnscope.data import load_prepared
+    from learnscope.record import open_run
+    from learnscope.train import train_run
+
+    path = train_run(_json(a.run), load_prepared(a.data), a.out, threads=a.threads)
+    with open_run(path) as run:
+        note = f" at step {run.diverged_at_step} (recorded as diverged)" if run.diverged else ""
+        print(f"{path}: {run.status}{note}")
+
+
+def cmd_analyze(a: argparse.Namespace) -> None:
+    from learnscope.analysis import ANALYSES
+
+    ANALYSES[a.name](a.inputs, a.out, _json(a.options))
+
+
+def cmd_figure(a: argparse.Namespace) -> None:
+    from learnscope.claims import write_claims
+    from learnscope.figures import FIGURES
+
+    if a.study not in FIGURES or a.figure not in FIGURES[a.study]:
+        known = ", ".join(f"{s}/{f}" for s, figs in FIGURES.items() for f in figs)
+        raise ConfigError(f"no figure {a.study}/{a.figure} (known: {known})")
+    claims = FIGURES[a.study][a.figure](a.inputs, a.out_prefix, _json(a.options))
+    write_claims(a.claims_out, claims)
+
+
+def cmd_claims(a: argparse.Namespace) -> None:
+    from learnscope import claims
+    from learnscope.atomic import write_text
+
+    if a.action == "merge":
+        claims.merge(a.inputs, a.out)
+    elif a.action == "index":
+        rows = claims.read_claims(a.claims)
+        figures: dict[str, list[str]] = {}
+        for f in a.files:
+            figures.setdefault(Path(f).stem, []).append(f)
+        write_text(a.out, claims.study_index(a.study, figures, rows))
+    elif a.action == "report":
+        studies = {Path(p).parent.name: claims.read_claims(p) for p in a.inputs}
+        write_text(a.out, claims.markdown_table(studies))
+        if a.index:
+            lines = ["# learnscope figures", ""] + [f"- {s}: figures/{s}/all" for s in studies]
+            write_text(a.index, "\n".join(lines) + "\n\n" + claims.markdown_table(studies))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="learnscope", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("validate", help="validate params.yaml (+ overrides) against the schema")
+    s.add_argument("--params", default="params.yaml")
+    s.add_argument("--configfile", action="append", default=[], help="override file merged on top (repeatable)")
+    s.add_argument("--schema", default="workflow/schemas/params.schema.yaml")
+    s.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("prepare", help="build a prepared dataset file")
+    s.add_argument("--name", required=True)
+    s.add_argument("--spec", required=True, help="the data.<name> entry of params, as JSON")
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=cmd_prepare)
+
+    s = sub.add_parser("train", help="train one run and write its HDF5 record")
+    s.add_argument("--run", required=True, help="resolved run config, as JSON")
+    s.add_argument("--data", required=True, help="prepared dataset file")
+    s.add_argument("--out", required=True)
+    s.add_argument("--threads", type=int, default=1)
+    s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("analyze", help="run an analysis on run records")
+    s.add_argument("name")
+    s.add_argument("--inputs", nargs="+", required=True)
+    s.add_argument("--out", required=True)
+    s.add_argument("--options", default="{}")
+    s.set_defaults(func=cmd_analyze)
+
+    s = sub.add_parser("figure", help="render a study figure and write its claims")
+    s.add_argument("study")
+    s.add_argument("figure")
+    s.add_argument("--inputs", nargs="+", required=True)
+    s.add_argument("--out-prefix", required=True)
+    s.add_argument("--claims-out", required=True)
+    s.add_argument("--options", default="{}")
+    s.set_defaults(func=cmd_figure)
+
+    s = sub.add_parser("claims", help="merge claims, write study indexes and the claims report")
+    s.add_argument("action", choices=["merge", "index", "report"])
+    s.add_argument("--inputs", nargs="*", default=[])
+    s.add_argument("--claims", help="index: the study's claims.json")
+    s.add_argument("--files", nargs="*", default=[], help="index: the study's figure files")
+    s.add_argument("--study")
+    s.add_argument("--out", required=True)
+    s.add_argument("--index", help="report: also write the figures/all index here")
+    s.set_defaults(func=cmd_claims)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except LearnscopeError as e:
+        print(f"learnscope {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""Errors a user can act on. Every message names the thing that is wrong and how to fix it."""
+
+
+class LearnscopeError(Exception):
+    """Base class: the CLI prints these as one clear line (no traceback) and exits with status 2."""
+
+
+class ConfigError(LearnscopeError):
+    """params.yaml (or an override file) does not match the schema, or a run spec is inconsistent."""
+
+
+class DatasetError(LearnscopeError):
+    """A dataset is missing or malformed on disk."""
+
+
+class RecordError(LearnscopeError):
+    """A run record (HDF5) is missing, truncated, of another format, or not what was asked for."""

@@ -1,0 +1,23 @@
+"""The run record: one HDF5 file per training run.
+
+Layout (format ``learnscope-run/1``)::
+
+    /                      attrs: format, config (resolved run config, JSON), run_id, code_digest,
+                           versions (JSON), git_commit, status (complete | diverged), n_records,
+                           diverged_at_step (-1 unless diverged)
+    /record/step           (T,)              training step of each record point
+    /scalars/<name>        (T,)              e.g. train_loss, train_acc, test_loss, test_acc
+    /checkpoints/<name>    (T, *shape)       every state_dict entry (parameters and buffers) and any
+                                             rule state (prefix ``rule.``)
+    /activations/<layer>   (T, n_probe, ...) each recorded layer's output on the probe set
+    /probe/index, /probe/labels              which test items the probe set is
+    /per_step/<name>       (n_steps,)        per-step quantities (batch_loss, ...)
+
+Only the first ``n_records`` rows are valid (fewer than T when a run diverged). Files are written to a
+temporary name and renamed when complete, without timestamps, so equal inputs give equal bytes.
+"""
+
+from learnscope.record.reader import RunRecord, open_run
+from learnscope.record.writer import FORMAT, RunWriter
+
+__all__ = ["FORMAT", "RunRecord", "RunWriter", "open_run"]

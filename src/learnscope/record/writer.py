@@ -1,0 +1,81 @@
+"""Streaming writer of a run record: rows are written as they are recorded, the file appears when done."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from learnscope.provenance import git_commit, package_versions
+
+FORMAT = "learnscope-run/1"
+
+
+class RunWriter:
+    """Write one run record to ``<dir>/.<name>.tmp-<pid>``; ``close(status)`` renames it to ``path``.
+
+    ``n_points`` is the number of record points T; each ``record(...)`` call fills the next row.
+    """
+
+    def __init__(self, path: str | Path, config: dict, run_id: str, code_digest: str, n_points: int):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        self.n_points = n_points
+        self.row = 0
+        self.file = h5py.File(self.tmp, "w", track_order=False)
+        a = self.file.attrs
+        a["format"] = FORMAT
+        a["run_id"] = run_id
+        a["config"] = json.dumps(config, sort_keys=True)
+        a["code_digest"] = code_digest
+        a["versions"] = json.dumps(package_versions(), sort_keys=True)
+        a["git_commit"] = git_commit()
+        self._steps = self.file.create_dataset("record/step", shape=(n_points,), dtype=np.int64)
+
+    def write_static(self, group: str, arrays: dict[str, np.ndarray]) -> None:
+        """Arrays that do not change over training (probe index and labels)."""
+        for name, value in arrays.items():
+            self.file.create_dataset(f"{group}/{name}", data=np.asarray(value))
+
+    def _put(self, group: str, name: str, value: np.ndarray) -> None:
+        key = f"{group}/{name}"
+        if key not in self.file:
+            self.file.create_dataset(key, shape=(self.n_points, *value.shape), dtype=value.dtype)
+        self.file[key][self.row] = value
+
+    def record(self, step: int, *, scalars: dict[str, float], checkpoints: dict[str, np.ndarray], activations: dict[str, np.ndarray]) -> None:
+        """Fill the next record row."""
+        if self.row >= self.n_points:
+            raise IndexError(f"{self.path}: more record points than the {self.n_points} scheduled")
+        self._steps[self.row] = step
+        for name, v in scalars.items():
+            self._put("scalars", name, np.asarray(v, dtype=np.float64))
+        for name, v in checkpoints.items():
+            self._put("checkpoints", name, np.asarray(v))
+        for name, v in activations.items():
+            self._put("activations", name, np.asarray(v, dtype=np.float32))
+        self.row += 1
+
+    def close(self, status: str, per_step: dict[str, np.ndarray], diverged_at_step: int = -1) -> Path:
+        """Write per-step series and the final status, then atomically publish the file."""
+        for name, values in per_step.items():
+            self.file.create_dataset(f"per_step/{name}", data=np.asarray(values, dtype=np.float64))
+        self.file.attrs["status"] = status
+        self.file.attrs["n_records"] = self.row
+        self.file.attrs["diverged_at_step"] = int(diverged_at_step)
+        self.file.close()
+        with open(self.tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Drop the unfinished file (on an exception): nothing at ``path`` appears."""
+        try:
+            self.file.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)

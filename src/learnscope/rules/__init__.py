@@ -1,0 +1,19 @@
+"""The rule zoo. ``build_rule(config)`` returns the learning rule named by ``config['name']``."""
+
+from __future__ import annotations
+
+from learnscope.errors import ConfigError
+from learnscope.rules.base import LearningRule, StepResult
+from learnscope.rules.gradient import SGD, Adam, GradientRule, Momentum
+
+RULES: dict[str, type[LearningRule]] = {cls.name: cls for cls in (SGD, Momentum, Adam)}
+
+
+def build_rule(config: dict) -> LearningRule:
+    name = config.get("name")
+    if name not in RULES:
+        raise ConfigError(f"learning rule {name!r} is not in the zoo (allowed: {', '.join(RULES)})")
+    return RULES[name](config)
+
+
+__all__ = ["RULES", "GradientRule", "LearningRule", "StepResult", "build_rule"]

@@ -1,0 +1,73 @@
+"""Rules that follow the gradient of the loss with a standard optimiser: SGD, SGD+momentum, Adam.
+
+- ``sgd``:      theta <- theta - lr * (g + wd * theta)
+- ``momentum``: v <- mu v + (g + wd * theta); theta <- theta - lr * v      (PyTorch's heavy-ball form;
+  ``nesterov: true`` for Nesterov's variant)
+- ``adam``:     Kingma & Ba (2015) with bias correction; ``weight_decay`` is L2 added to the gradient.
+
+``GradientRule.backward`` is the credit-assignment hook: subclasses that change how gradients are
+computed (feedback alignment, information alignment) override ``setup``/``backward`` and keep the
+optimiser.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from learnscope.errors import ConfigError
+from learnscope.rules.base import LearningRule, LossFn, StepResult
+
+
+def make_optimizer(kind: str, params, config: dict) -> torch.optim.Optimizer:
+    """A torch optimiser of ``kind`` (sgd | momentum | adam) with the hyper-parameters in ``config``."""
+    lr = float(config["lr"])
+    wd = float(config.get("weight_decay", 0.0))
+    if kind == "sgd":
+        return torch.optim.SGD(params, lr=lr, weight_decay=wd)
+    if kind == "momentum":
+        return torch.optim.SGD(
+            params, lr=lr, momentum=float(config.get("momentum", 0.9)), nesterov=bool(config.get("nesterov", False)), weight_decay=wd
+        )
+    if kind == "adam":
+        betas = tuple(config.get("betas", (0.9, 0.999)))
+        return torch.optim.Adam(params, lr=lr, betas=betas, eps=float(config.get("eps", 1e-8)), weight_decay=wd)
+    raise ConfigError(f"optimizer {kind!r} is not known (allowed: sgd, momentum, adam)")
+
+
+class GradientRule(LearningRule):
+    """Forward, backward, optimiser step. The optimiser is the rule's name (or its ``optimizer`` key)."""
+
+    def __init__(self, config: dict):
+        super().__init__(config)
+        self.optimizer_kind = config.get("optimizer", config["name"])
+        self.optimizer: torch.optim.Optimizer | None = None
+
+    def setup(self, model: nn.Module) -> nn.Module:
+        self.optimizer = make_optimizer(self.optimizer_kind, model.parameters(), self.config)
+        return model
+
+    def backward(self, model: nn.Module, loss: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Fill ``.grad`` of every trained parameter. Backprop by default."""
+        loss.backward()
+
+    def step(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: LossFn) -> StepResult:
+        assert self.optimizer is not None, "call setup(model) before step()"
+        self.optimizer.zero_grad(set_to_none=True)
+        outputs = model(x)
+        loss = loss_fn(outputs, y)
+        self.backward(model, loss, x, y)
+        self.optimizer.step()
+        return StepResult(loss=loss.detach(), outputs=outputs.detach())
+
+
+class SGD(GradientRule):
+    name = "sgd"
+
+
+class Momentum(GradientRule):
+    name = "momentum"
+
+
+class Adam(GradientRule):
+    name = "adam"

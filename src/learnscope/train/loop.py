@@ -1,0 +1,90 @@
+"""The training loop, top to bottom: seed, build, then for each step record (on schedule) and update.
+
+A run whose loss becomes NaN or infinite stops there and is written with status ``diverged`` (the
+records up to that point are kept); it is a result, not a crash of the pipeline.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from learnscope.record.identity import run_id as make_run_id
+from learnscope.data import Dataset
+from learnscope.errors import ConfigError
+from learnscope.models import build_model
+from learnscope.provenance import step_digest
+from learnscope.record import RunWriter
+from learnscope.rules import build_rule
+from learnscope.train.recorder import Recorder, loss_function, record_schedule
+
+
+def resolve_device(name: str) -> torch.device:
+    """``cpu``, ``cuda`` or ``auto`` (cuda when available)."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("runtime.device is 'cuda' but no CUDA device is available (use 'cpu' or 'auto')")
+    if name not in ("cpu", "cuda"):
+        raise ConfigError(f"runtime.device {name!r} is not known (allowed: auto, cpu, cuda)")
+    return torch.device(name)
+
+
+def batches(n: int, batch_size: int, steps: int, seed: int):
+    """Index arrays for ``steps`` mini-batches: epochs of fresh permutations from a seeded generator."""
+    rng = np.random.default_rng([seed, 3])
+    order, pos = rng.permutation(n), 0
+    for _ in range(steps):
+        if pos + batch_size > n:
+            order, pos = rng.permutation(n), 0
+        yield order[pos : pos + batch_size]
+        pos += batch_size
+
+
+def train_run(run: dict, dataset: Dataset, out: str | Path, threads: int = 1) -> Path:
+    """Train the run described by ``run`` (see ``learnscope.config.make_run``) and write its record."""
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+    device = resolve_device(run["device"])
+    seed = int(run["seed"])
+    train = run["train"]
+    steps, batch_size = int(train["steps"]), int(train["batch_size"])
+    if batch_size > len(dataset.x_train):
+        raise ConfigError(f"train.batch_size {batch_size} exceeds the {len(dataset.x_train)} training items of {dataset.name!r}")
+
+    torch.manual_seed(seed)
+    model = build_model(run["model"], dataset.input_shape, dataset.n_outputs).to(device)
+    rule = build_rule(run["rule"])
+    model = rule.setup(model)
+    model.train()
+    loss_fn = loss_function(dataset.task)
+    x_train = torch.as_tensor(dataset.x_train, device=device)
+    y_train = torch.as_tensor(dataset.y_train, device=device)
+
+    schedule = record_schedule(steps, int(run["record"]["points"]), run["record"].get("spacing", "linear"))
+    writer = RunWriter(out, run, make_run_id(run), step_digest("train"), len(schedule))
+    try:
+        recorder = Recorder(writer, model, rule, dataset, run["record"], device)
+        data_seed = int(train.get("data_seed", seed))
+        batch_iter = batches(len(x_train), batch_size, steps, data_seed)
+        record_at = set(int(s) for s in schedule)
+        diverged_at = -1
+        for step in range(steps + 1):
+            if step in record_at:
+                recorder.record(step)
+            if step == steps:
+                break
+            idx = torch.as_tensor(next(batch_iter), device=device)
+            res = rule.step(model, x_train[idx], y_train[idx], loss_fn)
+            recorder.after_step(res)
+            if not math.isfinite(float(res.loss)):
+                diverged_at = step
+                break
+        status = "diverged" if diverged_at >= 0 else "complete"
+        return writer.close(status, {k: np.asarray(v) for k, v in recorder.per_step.items()}, diverged_at)
+    except BaseException:
+        writer.abort()
+        raise

@@ -1,0 +1,133 @@
+"""The recorder: on a step schedule it stores checkpoints, probe-set activations and evaluation scalars;
+every step it stores the per-step quantities an analysis asked for.
+
+``record`` params: ``points`` (T record points from initialisation to the end, inclusive),
+``spacing`` (``linear`` or ``log``: log-spaced points resolve early training), ``layers`` (``all`` or a
+list of layer names), ``checkpoints`` (store the state dict at each point) and ``per_step`` (names
+from ``PER_STEP``).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from learnscope.data import Dataset
+from learnscope.errors import ConfigError
+from learnscope.record import RunWriter
+from learnscope.rules import LearningRule, StepResult
+
+
+def _grad_norm(model: nn.Module, rule: LearningRule, res: StepResult) -> float:
+    """Euclidean norm of all parameter gradients the rule produced at this step (NaN if none)."""
+    grads = [p.grad.detach().reshape(-1) for p in model.parameters() if p.grad is not None]
+    return float(torch.linalg.vector_norm(torch.cat(grads))) if grads else float("nan")
+
+
+def _param_norm(model: nn.Module, rule: LearningRule, res: StepResult) -> float:
+    """Euclidean norm of all parameters after the update."""
+    return float(torch.linalg.vector_norm(torch.cat([p.detach().reshape(-1) for p in model.parameters()])))
+
+
+# name -> f(model, rule, step_result) -> float, evaluated after every update.
+PER_STEP: dict[str, Callable[[nn.Module, LearningRule, StepResult], float]] = {
+    "batch_loss": lambda model, rule, res: float(res.loss),
+    "grad_norm": _grad_norm,
+    "param_norm": _param_norm,
+}
+
+
+def record_schedule(steps: int, points: int, spacing: str = "linear") -> np.ndarray:
+    """Sorted unique steps in [0, steps] at which to record; always includes 0 and ``steps``.
+
+    ``linear``: round(linspace(0, steps, points)); ``log``: 0 plus round(geomspace(1, steps, points - 1)).
+    Duplicates after rounding are dropped, so fewer than ``points`` may come back for short runs.
+    """
+    if spacing == "linear":
+        s = np.linspace(0, steps, points)
+    elif spacing == "log":
+        s = np.concatenate([[0], np.geomspace(1, max(steps, 1), points - 1)])
+    else:
+        raise ConfigError(f"record.spacing {spacing!r} is not known (allowed: linear, log)")
+    return np.unique(np.round(s).astype(np.int64))
+
+
+class Recorder:
+    """Collects what the run record holds and hands it to a :class:`RunWriter`."""
+
+    def __init__(self, writer: RunWriter, model: nn.Module, rule: LearningRule, dataset: Dataset, spec: dict, device: torch.device):
+        self.writer, self.model, self.rule, self.dataset = writer, model, rule, dataset
+        self.device = device
+        self.loss_fn = loss_function(dataset.task)
+        available = model.layer_modules()
+        wanted = spec.get("layers", "all")
+        names = list(available) if wanted == "all" else list(wanted)
+        unknown = [n for n in names if n not in available]
+        if unknown:
+            raise ConfigError(f"record.layers: {unknown} not in this model (available: {', '.join(available)})")
+        self.layers = {n: available[n] for n in names}
+        self.checkpoints = bool(spec.get("checkpoints", True))
+        unknown = [n for n in spec.get("per_step", ["batch_loss"]) if n not in PER_STEP]
+        if unknown:
+            raise ConfigError(f"record.per_step: {unknown} are not per-step quantities (allowed: {', '.join(PER_STEP)})")
+        self.per_step_names = list(spec.get("per_step", ["batch_loss"]))
+        self.per_step: dict[str, list[float]] = {n: [] for n in self.per_step_names}
+        self.tensors = {
+            split: (torch.as_tensor(getattr(dataset, f"x_{split}"), device=device), torch.as_tensor(getattr(dataset, f"y_{split}"), device=device))
+            for split in ("train", "test")
+        }
+        self.probe_x = torch.as_tensor(dataset.probe_x, device=device)
+        writer.write_static("probe", {"index": dataset.probe_index, "labels": dataset.probe_y})
+
+    @torch.no_grad()
+    def _evaluate(self, split: str) -> dict[str, float]:
+        x, y = self.tensors[split]
+        total_loss, correct = 0.0, 0
+        for start in range(0, len(x), 1024):
+            out = self.model(x[start : start + 1024])
+            yb = y[start : start + 1024]
+            total_loss += float(self.loss_fn(out, yb)) * len(yb)
+            if self.dataset.task == "classification":
+                correct += int((out.argmax(1) == yb).sum())
+        res = {f"{split}_loss": total_loss / len(x)}
+        if self.dataset.task == "classification":
+            res[f"{split}_acc"] = correct / len(x)
+        return res
+
+    @torch.no_grad()
+    def _activations(self) -> dict[str, np.ndarray]:
+        captured: dict[str, torch.Tensor] = {}
+        handles = [m.register_forward_hook(lambda mod, inp, out, n=n: captured.__setitem__(n, out.detach())) for n, m in self.layers.items()]
+        try:
+            self.model(self.probe_x)
+        finally:
+            for h in handles:
+                h.remove()
+        return {n: captured[n].cpu().numpy() for n in self.layers}
+
+    def record(self, step: int) -> None:
+        """Evaluate in eval mode (batch norm uses running statistics), store a record row, restore mode."""
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            scalars = {**self._evaluate("train"), **self._evaluate("test")}
+            acts = self._activations()
+        finally:
+            self.model.train(was_training)
+        ckpt = {}
+        if self.checkpoints:
+            ckpt = {k: v.detach().cpu().numpy() for k, v in self.model.state_dict().items()}
+            ckpt.update({f"rule.{k}": v.detach().cpu().numpy() for k, v in self.rule.extra_state().items()})
+        self.writer.record(step, scalars=scalars, checkpoints=ckpt, activations=acts)
+
+    def after_step(self, res: StepResult) -> None:
+        for n in self.per_step_names:
+            self.per_step[n].append(PER_STEP[n](self.model, self.rule, res))
+
+
+def loss_function(task: str):
+    """Cross-entropy for classification, mean squared error for regression."""
+    return torch.nn.functional.cross_entropy if task == "classification" else torch.nn.functional.mse_loss

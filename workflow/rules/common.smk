@@ -1,0 +1,61 @@
+# Shared Python of the workflow: config validation, the run registry, the figure registry, code digests.
+# Rule files stay declarative and call these.
+
+import json
+import os
+from pathlib import Path
+
+try:
+    from learnscope.config import grid_runs, validate_params
+    from learnscope.errors import ConfigError
+    from learnscope.provenance import analysis_digest, figure_digest, step_digest
+    from learnscope.record.identity import run_id
+except ImportError as e:
+    raise WorkflowError(
+        f"learnscope is not importable by the Python running Snakemake ({e}). "
+        "Run `make env` (or `pip install -e .`) and use .venv/bin/snakemake."
+    )
+
+
+try:
+    validate_params(config, Path(workflow.basedir) / "workflow/schemas/params.schema.yaml", source="params.yaml (+ --configfile overrides)")
+except ConfigError as e:
+    raise WorkflowError(str(e))
+
+
+# Between-workflow output cache (rules with `cache: True`, active with --cache): a user-wide default.
+os.environ.setdefault("SNAKEMAKE_OUTPUT_CACHE", str(Path.home() / ".cache/learnscope/snakemake-output"))
+Path(os.environ["SNAKEMAKE_OUTPUT_CACHE"]).mkdir(parents=True, exist_ok=True)
+
+
+wildcard_constraints:
+    run_id=r"[A-Za-z0-9_.-]+",
+    dataset=r"[A-Za-z0-9_]+",
+    study=r"[a-z0-9_]+",
+    figure=r"[a-z0-9_]+",
+
+
+# run id -> resolved run config (the complete identity of a training run; see learnscope.config.make_run)
+RUNS = {}
+
+
+def run_files(runs):
+    """Register runs and return their record paths, results/runs/<run_id>.h5."""
+    paths = []
+    for run in runs:
+        RUNS[run_id(run)] = run
+        paths.append(f"results/runs/{run_id(run)}.h5")
+    return paths
+
+
+# study -> figure -> {"inputs": [...], "options": {...}}; filled by each study's rule file.
+FIGURES = {}
+
+
+def study_figures(study):
+    """The figure rules' outputs of one study, for its index."""
+    return [f"figures/{study}/{fig}.{ext}" for fig in FIGURES[study] for ext in ("png", "pdf", "csv")]
+
+
+def datasets_in_use():
+    return sorted({run["dataset"]["name"] for run in RUNS.values()})
