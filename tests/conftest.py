@@ -1,0 +1,75 @@
+"""Shared fixtures: small datasets and run configs, and a temporary copy of the project for
+integration tests that run Snakemake and DVC as a user would."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def project_files() -> list[str]:
+    """Tracked files plus untracked files git does not ignore: what a fresh clone (with local edits) has."""
+    out = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=REPO, capture_output=True, check=True
+    ).stdout
+    return [f for f in out.decode().split("\0") if f and (REPO / f).exists() or (REPO / f).is_symlink()]
+
+
+class Project:
+    """A copy of the project in a temporary folder, with its own git repo and output cache."""
+
+    def __init__(self, root: Path, cache: Path):
+        self.root, self.cache = root, cache
+        self.env = {
+            **os.environ,
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "SNAKEMAKE_OUTPUT_CACHE": str(cache),
+            "DVC_NO_ANALYTICS": "1",
+            "PYTHONPATH": str(REPO / "src"),
+        }
+
+    def run(self, *cmd: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
+        res = subprocess.run(list(cmd), cwd=self.root, env=self.env, capture_output=True, text=True, timeout=timeout)
+        if check and res.returncode != 0:
+            raise AssertionError(f"{' '.join(cmd)} failed ({res.returncode}):\n{res.stdout[-4000:]}\n{res.stderr[-4000:]}")
+        return res
+
+    def snakemake(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return self.run(str(BIN / "snakemake"), *args, check=check)
+
+    def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return self.run(str(BIN / "dvc"), *args, check=check)
+
+    def path(self, rel: str) -> Path:
+        return self.root / rel
+
+
+def make_project(dest: Path) -> Project:
+    root = dest / "project"
+    for rel in project_files():
+        src, dst = REPO / rel, root / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_symlink():
+            os.symlink(os.readlink(src), dst)
+        else:
+            shutil.copy2(src, dst)
+    cache = dest / "output-cache"
+    cache.mkdir()
+    proj = Project(root, cache)
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"]):
+        proj.run(*cmd)
+    return proj
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A fresh temporary copy of the project (function scope)."""
+    return make_project(tmp_path)
