@@ -24,7 +24,7 @@ def _summary(table: pd.DataFrame) -> pd.DataFrame:
     return g.agg(mean="mean", sd=lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0, n="count").reset_index()
 
 
-def learning_curves(inputs: list[str], out_prefix: str, options: dict) -> list[Claim]:
+def learning_curves(inputs: list[str], out: str, options: dict) -> list[Claim]:
     """Training loss and test accuracy vs. step, mean ± s.d. over seeds, one line per rule.
 
     Claims: each rule reaches ``min_test_accuracy`` on average at the end of training with no diverged
@@ -45,7 +45,7 @@ def learning_curves(inputs: list[str], out_prefix: str, options: dict) -> list[C
     axes[-1].legend(frameon=False, fontsize=7)
     dataset, model = table["dataset"].iloc[0], table["model"].iloc[0]
     fig.suptitle(f"Rule zoo: {model} on {dataset} (mean ± s.d. over seeds)", fontsize=9)
-    save(fig, out_prefix, summary)
+    save(fig, out, summary)
 
     thr = float(options["min_test_accuracy"])
     chance = 1.0 / float(options.get("n_classes", 10))
