@@ -4,7 +4,7 @@ from torch import nn
 
 from learnscope.errors import ConfigError
 
-ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "linear": nn.Identity}
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "leaky_relu": nn.LeakyReLU, "linear": nn.Identity}
 
 
 def activation(name: str) -> nn.Module:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from learnscope.errors import ConfigError
 from learnscope.rules.base import LearningRule, StepResult
 from learnscope.rules.gradient import SGD, Adam, GradientRule, Momentum
+from learnscope.rules.predictive_coding import PredictiveCoding
 
-RULES: dict[str, type[LearningRule]] = {cls.name: cls for cls in (SGD, Momentum, Adam)}
+RULES: dict[str, type[LearningRule]] = {cls.name: cls for cls in (SGD, Momentum, Adam, PredictiveCoding)}
 
 
 def build_rule(config: dict) -> LearningRule:

@@ -1,0 +1,130 @@
+"""The predictive-coding rule: closed-form gradients, energy descent, the two limits where PC equals BP."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from learnscope.errors import ConfigError
+from learnscope.models import build_model
+from learnscope.rules import build_rule
+from learnscope.rules.predictive_coding import evaluate, feedforward_values, layer_gradient, mlp_layers, relax, value_gradients
+
+torch.set_num_threads(1)
+
+
+def squared(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """1/2 sum over outputs of the squared error, mean over the batch (the paper's loss per sample)."""
+    return 0.5 * ((out - y) ** 2).sum(1).mean()
+
+
+def net(hidden, activation, seed=0, bias=True, n_in=64, n_out=10):
+    torch.manual_seed(seed)
+    return build_model({"kind": "mlp", "hidden": hidden, "activation": activation, "bias": bias}, (n_in,), n_out).double()
+
+
+def batch(seed=1, n=8, n_in=64, n_out=10):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, n_in, generator=g, dtype=torch.float64)
+    y = torch.nn.functional.one_hot(torch.randint(0, n_out, (n,), generator=g), n_out).double()
+    return x, y
+
+
+def bp_gradients(model, x, y, loss_fn):
+    model.zero_grad()
+    loss_fn(model(x), y).backward()
+    return [(lin.weight.grad.clone(), lin.bias.grad.clone()) for lin, _ in mlp_layers(model)]
+
+
+def rel_error(a, b):
+    return max(float((ga - gb).norm() / gb.norm()) for (ga, _), (gb, _) in zip(a, b))
+
+
+def energy_autograd(layers, s, xs, y, loss_fn, beta):
+    h, total = s, 0.0
+    for (lin, act), x in zip(layers[:-1], xs):
+        total = total + 0.5 * ((x - torch.nn.functional.linear(h, lin.weight, lin.bias)) ** 2).sum()
+        h = act(x)
+    return total + beta * len(s) * loss_fn(torch.nn.functional.linear(h, layers[-1][0].weight, layers[-1][0].bias), y)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "leaky_relu", "linear"])
+def test_closed_form_gradients_equal_autograd(activation):
+    model = net([16, 12], activation)
+    layers = mlp_layers(model)
+    x, y = batch(n=5)
+    with torch.no_grad():
+        xs = [v + 0.3 * torch.randn_like(v) for v in feedforward_values(layers, x)]
+    st = evaluate(layers, x, xs, y, squared, 0.7)
+    leaves = [v.clone().requires_grad_(True) for v in xs]
+    model.zero_grad()
+    energy = energy_autograd(layers, x, leaves, y, squared, 0.7)
+    energy.backward()
+    assert st.energy == pytest.approx(float(energy.detach()), rel=1e-12)
+    for g, leaf in zip(value_gradients(layers, xs, st), leaves):
+        torch.testing.assert_close(g, leaf.grad, rtol=1e-9, atol=1e-12)
+    for i, (lin, _) in enumerate(layers):
+        gw, gb = layer_gradient(layers, st, i)
+        torch.testing.assert_close(gw, lin.weight.grad, rtol=1e-9, atol=1e-12)
+        torch.testing.assert_close(gb, lin.bias.grad, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "linear"])
+def test_energy_never_increases_during_inference(activation):
+    """Smooth energies: gradient steps at gamma = 0.1 never raise F (ReLU's kinks can, once; gamma then halves)."""
+    model = net([32, 32], activation)
+    x, y = batch()
+    r = relax(mlp_layers(model), x, y, torch.nn.functional.cross_entropy, steps=200, rate=0.1)
+    diffs = torch.diff(torch.tensor(r.energies))
+    assert float(diffs.max()) <= 1e-9
+    assert r.energies[-1] < r.energies[0] - 1e-2  # and inference does lower it
+
+
+def test_small_loss_weight_limit_is_backprop():
+    """grad_W F / beta -> grad_W L_BP as beta -> 0, with an O(beta) error (sigmoid 64-32-32-10, B=8, T=300)."""
+    model = net([32, 32], "sigmoid")
+    x, y = batch()
+    bp = bp_gradients(model, x, y, squared)
+    errors = {}
+    for beta in (1e-2, 1e-3, 1e-4):
+        rule = build_rule({"name": "predictive_coding", "lr": 0.1, "inference_steps": 300, "inference_rate": 0.1, "loss_weight": beta})
+        rule.setup(model)
+        errors[beta] = rel_error(rule.gradients(x, y, squared), bp)
+    assert errors[1e-4] < 1e-3
+    assert errors[1e-3] / errors[1e-2] < 0.2
+    # at beta = 1 PC's update differs from BP's: prospective configuration, not a reparametrised BP
+    rule = build_rule({"name": "predictive_coding", "lr": 0.1, "inference_steps": 300, "inference_rate": 0.1})
+    rule.setup(model)
+    assert rel_error(rule.gradients(x, y, squared), bp) > 1e-2
+
+
+@pytest.mark.parametrize("activation,hidden", [("sigmoid", [20, 16, 12]), ("tanh", [20, 16, 12, 8]), ("leaky_relu", [20, 16, 12])])
+def test_zil_schedule_equals_backprop(activation, hidden):
+    model = net(hidden, activation, seed=3)
+    x, y = batch(n=6)
+    for loss_fn in (squared, torch.nn.functional.cross_entropy):
+        bp = bp_gradients(model, x, y, loss_fn)
+        rule = build_rule({"name": "predictive_coding", "lr": 0.1, "schedule": "zil"})
+        rule.setup(model)
+        for (gw, gb), (bw, bb) in zip(rule.gradients(x, y, loss_fn), bp):
+            assert float((gw - bw).abs().max()) < 1e-10
+            assert float((gb - bb).abs().max()) < 1e-10
+
+
+def test_step_updates_weights_and_lowers_the_loss():
+    model = net([32], "tanh")
+    x, y = batch(n=16)
+    rule = build_rule({"name": "predictive_coding", "lr": 0.05, "inference_steps": 20})
+    model = rule.setup(model)
+    losses = [float(rule.step(model, x, y, squared).loss) for _ in range(30)]
+    assert losses[-1] < 0.5 * losses[0]
+    assert len(rule.last_energies) == 21
+
+
+def test_unsupported_models_and_keys_are_config_errors():
+    torch.manual_seed(0)
+    conv = build_model({"kind": "convnet", "channels": [4]}, (1, 8, 8), 10)
+    with pytest.raises(ConfigError, match="MLP models only"):
+        build_rule({"name": "predictive_coding", "lr": 0.1}).setup(conv)
+    with pytest.raises(ConfigError, match="schedule"):
+        build_rule({"name": "predictive_coding", "lr": 0.1, "schedule": "sometimes"})
