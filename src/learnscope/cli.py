@@ -59,6 +59,8 @@ def cmd_train(a: argparse.Namespace) -> None:
 def cmd_analyze(a: argparse.Namespace) -> None:
     from learnscope.analysis import ANALYSES
 
+    if a.name not in ANALYSES:
+        raise ConfigError(f"no analysis {a.name!r} (known: {', '.join(ANALYSES)})")
     ANALYSES[a.name](a.inputs, a.out, _json(a.options))
 
 
@@ -118,9 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=1)
     s.set_defaults(func=cmd_train)
 
-    s = sub.add_parser("analyze", help="run an analysis on run records")
+    s = sub.add_parser("analyze", help="run an analysis on run records (model simulations take no inputs)")
     s.add_argument("name")
-    s.add_argument("--inputs", nargs="+", required=True)
+    s.add_argument("--inputs", nargs="*", default=[])
     s.add_argument("--out", required=True)
     s.add_argument("--options", default="{}")
     s.set_defaults(func=cmd_analyze)

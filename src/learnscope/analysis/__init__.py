@@ -3,8 +3,13 @@
 ``ANALYSES`` maps the CLI name (``learnscope analyze NAME``) to ``fn(inputs, out, options)``.
 """
 
-from learnscope.analysis import learning_curves
+from learnscope.analysis import interference, learning_curves, prospective_index, target_alignment
 
-ANALYSES = {"learning-curves": learning_curves.main}
+ANALYSES = {
+    "learning-curves": learning_curves.main,
+    "interference": interference.main,
+    "target-alignment": target_alignment.main,
+    "prospective-index": prospective_index.main,
+}
 
 __all__ = ["ANALYSES"]

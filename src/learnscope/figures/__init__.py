@@ -4,8 +4,8 @@ Each figure function writes ``out_png``, the same name with ``.pdf``, and the pl
 the claims it checks (see ``learnscope.claims``).
 """
 
-from learnscope.figures import rule_zoo
+from learnscope.figures import prospective_configuration, rule_zoo
 
-FIGURES = {"rule_zoo": rule_zoo.FIGURES}
+FIGURES = {"rule_zoo": rule_zoo.FIGURES, "prospective_configuration": prospective_configuration.FIGURES}
 
 __all__ = ["FIGURES"]

@@ -1,0 +1,188 @@
+"""Study ``prospective_configuration``: predictive coding vs backprop (Song et al., Nat. Neurosci. 2024).
+
+Each figure reads the table of its analysis, plots it and checks the paper's result as claims
+(value and spread over seeds; thresholds from params).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import matplotlib.pyplot as plt
+
+from learnscope.claims import Claim, check
+from learnscope.figures.common import save, style
+
+RULE_COLORS = {"BP": "tab:orange", "PC": "tab:blue"}
+
+
+def _sd(v) -> float | None:
+    v = np.asarray(v, dtype=float)
+    return float(np.std(v, ddof=1)) if len(v) > 1 else None
+
+
+def interference(inputs: list[str], out: str, options: dict) -> list[Claim]:
+    """Fig. 3a,d: predictions of the 1-1-2 network over learning; min of the already-correct output."""
+    table = pd.read_csv(inputs[0])
+    lr = float(options["lr"])
+    summary = table.groupby(["rule", "lr"], sort=True).agg(min_x_1=("x_1", "min"), final_x_0=("x_0", "last"), final_x_1=("x_1", "last")).reset_index()
+    style()
+    fig, axes = plt.subplots(1, 2, figsize=(7, 2.8), constrained_layout=True)
+    at = table[np.isclose(table["lr"], lr)]
+    for rule, d in at.groupby("rule", sort=True):
+        axes[0].plot(d["iteration"], d["x_1"], color=RULE_COLORS[rule], label=f"{rule} x₁ (target 1)")
+        axes[0].plot(d["iteration"], d["x_0"], color=RULE_COLORS[rule], ls="--", label=f"{rule} x₀ (target 0)")
+    axes[0].set(xlabel="iteration", ylabel="prediction", title=f"1-1-2 network, lr {lr:g}")
+    axes[0].legend(frameon=False, fontsize=7)
+    for rule, d in summary.groupby("rule", sort=True):
+        axes[1].plot(d["lr"], d["min_x_1"], "o-", color=RULE_COLORS[rule], label=rule)
+    axes[1].set(xscale="log", xlabel="learning rate", ylabel="min x₁ over learning", title="interference (lower = more)")
+    axes[1].legend(frameon=False, fontsize=7)
+    save(fig, out, summary)
+
+    row = summary[np.isclose(summary["lr"], lr)].set_index("rule")
+    c = options["claims"]
+    return [
+        check(
+            "prospective_configuration.interference.pc_min_x1",
+            "interference",
+            f"PC barely disturbs the already-correct output of the 1-1-2 net (min x₁ > {c['pc_min']}; paper ≈0.93 at lr 0.2)",
+            float(row.loc["PC", "min_x_1"]),
+            ">",
+            float(c["pc_min"]),
+        ),
+        check(
+            "prospective_configuration.interference.bp_min_x1",
+            "interference",
+            f"BP interferes with the already-correct output (min x₁ < {c['bp_max']}; paper ≈0.76 at lr 0.2)",
+            float(row.loc["BP", "min_x_1"]),
+            "<",
+            float(c["bp_max"]),
+        ),
+        check(
+            "prospective_configuration.interference.pc_above_bp_all_lr",
+            "interference",
+            "PC's min x₁ exceeds BP's at every learning rate of the grid (smallest difference; paper: ≈0.94 vs 0.79–0.81)",
+            float((summary[summary.rule == "PC"]["min_x_1"].to_numpy() - summary[summary.rule == "BP"]["min_x_1"].to_numpy()).min()),
+            ">",
+            0.0,
+            gated=False,
+        ),
+    ]
+
+
+def target_alignment(inputs: list[str], out: str, options: dict) -> list[Claim]:
+    """Fig. 3e: target alignment of one learning step vs depth, mean ± s.d. over seeds, linear and tanh."""
+    table = pd.read_csv(inputs[0])
+    summary = (
+        table.groupby(["activation", "rule", "depth"], sort=True)["target_alignment"]
+        .agg(mean="mean", sd=lambda v: _sd(v) or 0.0, n="count")
+        .reset_index()
+    )
+    acts = list(dict.fromkeys(table["activation"]))
+    style()
+    fig, axes = plt.subplots(1, len(acts), figsize=(3.4 * len(acts), 2.8), constrained_layout=True, squeeze=False)
+    for ax, act in zip(axes[0], acts):
+        for rule, d in summary[summary.activation == act].groupby("rule", sort=True):
+            ax.errorbar(d["depth"], d["mean"], yerr=d["sd"], marker="o", ms=3, capsize=2, color=RULE_COLORS[rule], label=f"{rule} (n={int(d['n'].max())})")
+        ax.set(xlabel="depth (weight layers)", ylabel="target alignment", title=act, ylim=(-0.5, 1.05))
+        ax.legend(frameon=False, fontsize=7)
+    save(fig, out, summary)
+
+    c = options["claims"]
+    lin = table[table.activation == "linear"].pivot_table(index=["depth", "seed"], columns="rule", values="target_alignment").reset_index()
+    lin["diff"] = lin["PC"] - lin["BP"]
+    by_depth = lin.groupby("depth")
+    deep = [d for d in by_depth.groups if d >= int(c["from_depth"])]
+    diff_mean = by_depth["diff"].mean()
+    worst = min(deep, key=lambda d: diff_mean[d])
+    pc_mean = by_depth["PC"].mean()
+    pc_worst = pc_mean.idxmin()
+    deepest = max(by_depth.groups)
+    claims = [
+        check(
+            "prospective_configuration.target_alignment.pc_minus_bp_linear",
+            "target_alignment",
+            f"Linear nets: PC's target alignment exceeds BP's by > {c['margin']} at every depth ≥ {c['from_depth']} (smallest mean difference, at depth {worst})",
+            float(diff_mean[worst]),
+            ">",
+            float(c["margin"]),
+            spread=_sd(lin[lin.depth == worst]["diff"]),
+        ),
+        check(
+            "prospective_configuration.target_alignment.pc_high_linear",
+            "target_alignment",
+            f"Linear nets: PC's target alignment stays ≥ {c['pc_min']} up to depth {deepest} (lowest mean, at depth {pc_worst}; paper 0.85–1)",
+            float(pc_mean[pc_worst]),
+            ">=",
+            float(c["pc_min"]),
+            spread=_sd(lin[lin.depth == pc_worst]["PC"]),
+        ),
+        check(
+            "prospective_configuration.target_alignment.bp_low_deep_linear",
+            "target_alignment",
+            f"Linear nets: BP's target alignment at depth {deepest} is < {c['bp_max_deep']} (paper ≈0.39 at depth 15)",
+            float(by_depth["BP"].mean()[deepest]),
+            "<",
+            float(c["bp_max_deep"]),
+            spread=_sd(lin[lin.depth == deepest]["BP"]),
+        ),
+    ]
+    if "tanh" in acts:
+        th = table[table.activation == "tanh"].pivot_table(index=["depth", "seed"], columns="rule", values="target_alignment").reset_index()
+        th = th[th.depth >= int(c["from_depth"])]
+        d = (th["PC"] - th["BP"]).to_numpy()
+        claims.append(
+            check(
+                "prospective_configuration.target_alignment.pc_minus_bp_tanh",
+                "target_alignment",
+                f"Tanh nets: PC's target alignment exceeds BP's on average over depths ≥ {c['from_depth']} (paper: PC 0.73–0.86 vs BP 0.50–0.64)",
+                float(d.mean()),
+                ">",
+                0.0,
+                spread=_sd(d),
+                gated=False,
+            )
+        )
+    return claims
+
+
+def prospective_index(inputs: list[str], out: str, options: dict) -> list[Claim]:
+    """Prospective index per hidden layer after one weight step and after learning to convergence."""
+    table = pd.read_csv(inputs[0])
+    summary = table.groupby(["weight_steps", "layer"], sort=True)["prospective_index"].agg(mean="mean", sd=lambda v: _sd(v) or 0.0, n="count").reset_index()
+    style()
+    fig, ax = plt.subplots(figsize=(3.6, 2.8), constrained_layout=True)
+    for k, d in summary.groupby("weight_steps", sort=True):
+        ax.errorbar(d["layer"], d["mean"], yerr=d["sd"], marker="o", ms=3, capsize=2, label=f"{k} weight step{'s' if k > 1 else ''}")
+    ax.set(xlabel="hidden layer", ylabel="prospective index", title="PC: inference foresees learning")
+    ax.legend(frameon=False, fontsize=7)
+    save(fig, out, summary)
+
+    per_seed = table.groupby(["weight_steps", "seed"])["prospective_index"].mean()
+    one, many = min(table.weight_steps), max(table.weight_steps)
+    thr = float(options["claims"]["pi_min"])
+    return [
+        check(
+            "prospective_configuration.prospective_index.one_step",
+            "prospective_index",
+            f"After one weight step the feed-forward activity moves toward the relaxed state (mean PI over hidden layers > {thr}; paper 0.97–1.0)",
+            float(per_seed.loc[one].mean()),
+            ">",
+            thr,
+            spread=_sd(per_seed.loc[one]),
+        ),
+        check(
+            "prospective_configuration.prospective_index.converged",
+            "prospective_index",
+            f"After {many} weight steps the feed-forward activity reaches the relaxed state's direction (mean PI > 0.99; paper ≈1.000)",
+            float(per_seed.loc[many].mean()),
+            ">",
+            0.99,
+            spread=_sd(per_seed.loc[many]),
+            gated=False,
+        ),
+    ]
+
+
+FIGURES = {"interference": interference, "target_alignment": target_alignment, "prospective_index": prospective_index}
