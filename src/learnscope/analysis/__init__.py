@@ -3,13 +3,14 @@
 ``ANALYSES`` maps the CLI name (``learnscope analyze NAME``) to ``fn(inputs, out, options)``.
 """
 
-from learnscope.analysis import interference, learning_curves, prospective_index, target_alignment
+from learnscope.analysis import interference, learning_curves, lr_grid, prospective_index, target_alignment
 
 ANALYSES = {
     "learning-curves": learning_curves.main,
     "interference": interference.main,
     "target-alignment": target_alignment.main,
     "prospective-index": prospective_index.main,
+    "lr-grid": lr_grid.main,
 }
 
 __all__ = ["ANALYSES"]

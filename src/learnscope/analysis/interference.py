@@ -17,7 +17,7 @@ from learnscope.atomic import atomic_path
 
 
 def simulate(rule: str, lr: float, iterations: int, options: dict) -> pd.DataFrame:
-    model = toy_mlp(1, [1], 2, "linear", seed=0, init="ones")
+    model = toy_mlp(1, [1], 2, "linear", seed=0, ones=True)
     learner = toy_rule(rule, lr, options)
     model = learner.setup(model)
     s, y = torch.ones(1, 1, dtype=torch.float64), torch.tensor([[0.0, 1.0]], dtype=torch.float64)

@@ -12,25 +12,20 @@ from torch import nn
 from learnscope.models import build_model
 from learnscope.rules import LearningRule, build_rule
 
-# Xavier gain per nonlinearity, as in the paper's code (tanh 5/3, ReLU sqrt 2, else 1).
-GAINS = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3.0, "relu": 2.0**0.5, "leaky_relu": 2.0**0.5}
-
-
 def squared_loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """1/2 sum over outputs of the squared error, mean over the batch."""
     return 0.5 * ((out - y) ** 2).sum(1).mean()
 
 
-def toy_mlp(n_in: int, hidden: list[int], n_out: int, activation: str, seed: int, init: str = "xavier_uniform") -> nn.Module:
-    """A bias-free MLP, Xavier-uniform initialised (``init='ones'``: every weight 1), in float64."""
+def toy_mlp(n_in: int, hidden: list[int], n_out: int, activation: str, seed: int, ones: bool = False) -> nn.Module:
+    """A bias-free MLP in float64, Xavier-uniform initialised (``ones``: every weight 1)."""
     torch.manual_seed(seed)
-    model = build_model({"kind": "mlp", "hidden": hidden, "activation": activation, "bias": False}, (n_in,), n_out).double()
-    for p in model.parameters():
+    spec = {"kind": "mlp", "hidden": hidden, "activation": activation, "bias": False, "init": "xavier_uniform"}
+    model = build_model(spec, (n_in,), n_out).double()
+    if ones:
         with torch.no_grad():
-            if init == "ones":
+            for p in model.parameters():
                 p.fill_(1.0)
-            else:
-                nn.init.xavier_uniform_(p, gain=GAINS[activation])
     return model
 
 

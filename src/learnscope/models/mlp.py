@@ -8,7 +8,13 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
+from learnscope.errors import ConfigError
 from learnscope.models.activations import activation as make_activation
+
+# ``init``: PyTorch's default (``default``), or Xavier/Glorot (2010) weights with the gain of the
+# nonlinearity (tanh 5/3, (leaky) ReLU sqrt 2, else 1) and zero biases, as in Song et al. (2024).
+INITS = {"default": None, "xavier_uniform": nn.init.xavier_uniform_, "xavier_normal": nn.init.xavier_normal_}
+XAVIER_GAINS = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3.0, "relu": math.sqrt(2.0), "leaky_relu": math.sqrt(2.0)}
 
 
 class MLP(nn.Module):
@@ -18,8 +24,12 @@ class MLP(nn.Module):
     post-nonlinearity output, and the logits.
     """
 
-    def __init__(self, input_shape: tuple[int, ...], n_outputs: int, hidden: list[int], activation: str = "relu", bias: bool = True):
+    def __init__(
+        self, input_shape: tuple[int, ...], n_outputs: int, hidden: list[int], activation: str = "relu", bias: bool = True, init: str = "default"
+    ):
         super().__init__()
+        if init not in INITS:
+            raise ConfigError(f"mlp init {init!r} is not known (allowed: {', '.join(INITS)})")
         width = math.prod(input_shape)
         blocks: OrderedDict[str, nn.Module] = OrderedDict()
         for i, h in enumerate(hidden, start=1):
@@ -27,6 +37,13 @@ class MLP(nn.Module):
             width = h
         blocks["out"] = nn.Linear(width, n_outputs, bias=bias)
         self.net = nn.Sequential(blocks)
+        if init != "default":
+            gain = XAVIER_GAINS[activation]
+            for module in self.net.modules():
+                if isinstance(module, nn.Linear):
+                    INITS[init](module.weight, gain=gain)
+                    if module.bias is not None:
+                        nn.init.zeros_(module.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x.flatten(1))

@@ -1,0 +1,49 @@
+"""Test error of training runs over a learning-rate grid, one row per run (Song et al. 2024, Figs 3–4).
+
+The paper compares rules at each rule's best learning rate, chosen per condition by the mean over
+seeds (``summarize_select``). Each run gives its ``condition`` (the run's model label: depth, batch
+size, ...), rule label, lr and seed, and three reductions of the test error e_t = 1 - test accuracy
+over its record points t > 0: ``mean_error`` (learning speed, the paper's main metric),
+``min_error`` and ``final_error``, and ``best`` (see ``mark_best_lr``). A diverged run keeps NaN errors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from learnscope.atomic import atomic_path
+from learnscope.record import open_run
+
+
+def run_errors(path: str) -> dict:
+    with open_run(path) as run:
+        cfg = run.config
+        err = 1.0 - np.asarray(run.scalar("test_acc"), dtype=float)[1:]
+        complete = run.status == "complete"
+        return {
+            "condition": cfg["labels"]["model"],
+            "rule": cfg["labels"]["rule"],
+            "lr": float(cfg["rule"]["lr"]),
+            "seed": int(cfg["seed"]),
+            "status": run.status,
+            "mean_error": float(err.mean()) if complete else float("nan"),
+            "min_error": float(err.min()) if complete else float("nan"),
+            "final_error": float(err[-1]) if complete else float("nan"),
+        }
+
+
+def mark_best_lr(table: pd.DataFrame, metric: str = "mean_error") -> pd.DataFrame:
+    """Add ``best``: the run is at its (condition, rule)'s lr with the lowest mean ``metric`` over seeds
+    (a learning rate with a diverged seed has a NaN mean and is never chosen)."""
+    means = table.groupby(["condition", "rule", "lr"])[metric].agg(lambda v: v.mean(skipna=False)).reset_index()
+    means = means.dropna(subset=[metric])
+    best = means.loc[means.groupby(["condition", "rule"])[metric].idxmin(), ["condition", "rule", "lr"]].assign(best=True)
+    return table.merge(best, on=["condition", "rule", "lr"], how="left").fillna({"best": False})
+
+
+def main(inputs: list[str], out: str, options: dict) -> None:
+    table = pd.DataFrame([run_errors(p) for p in inputs]).sort_values(["condition", "rule", "lr", "seed"], kind="stable")
+    table = mark_best_lr(table.reset_index(drop=True))
+    with atomic_path(out) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.9g")
