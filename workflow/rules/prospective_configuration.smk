@@ -14,9 +14,9 @@ def pc_options(section):
     return json.dumps({k: v for k, v in PC[section].items() if k != "claims"}, sort_keys=True)
 
 
-def pc_rule(rule, lr, inference_steps, sec):
+def pc_rule(label, lr, inference_steps, sec):
     """BP (plain SGD) or PC at learning rate ``lr``."""
-    if rule == "BP":
+    if label == "BP":
         return {"name": "sgd", "lr": lr}
     return {"name": "predictive_coding", "lr": lr, "inference_steps": inference_steps, "inference_rate": sec["inference_rate"]}
 
@@ -24,20 +24,11 @@ def pc_rule(rule, lr, inference_steps, sec):
 def pc_grid_runs(sec, conditions):
     """Runs of (condition label, model, train, PC inference steps) x rule x its lr grid x seeds."""
     return [
-        make_run(
-            config,
-            dataset=sec["dataset"],
-            model=model,
-            rule=pc_rule(rule, lr, steps, sec),
-            train=train,
-            record=sec["record"],
-            seed=seed,
-            rule_label=rule,
-            model_label=str(label),
-        )
+        make_run(config, dataset=sec["dataset"], model=model, rule=pc_rule(label_rule, lr, steps, sec), train=train,
+                 record=sec["record"], seed=seed, rule_label=label_rule, model_label=str(label))
         for label, model, train, steps in conditions
-        for rule in ("BP", "PC")
-        for lr in sec["lrs"][rule]
+        for label_rule in ("BP", "PC")
+        for lr in sec["lrs"][label_rule]
         for seed in sec["seeds"]
     ]
 

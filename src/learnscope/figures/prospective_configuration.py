@@ -261,7 +261,7 @@ def batch_size(inputs: list[str], out: str, options: dict) -> list[Claim]:
         check(
             "prospective_configuration.batch_size.online_pc_tolerates_large_lr",
             "batch_size",
-            f"Online (batch {smallest}) at the lr above BP's best ({top:g}) PC's mean test error is lower than BP's by > 0.1 "
+            f"Online (batch {smallest}) at the lr above BP's best ({f'{top:g}' if above else 'none in the grid'}) PC's mean test error is lower than BP's by > 0.1 "
             "(a diverged run counts as chance error; pilot lr 0.6: .234 vs .696)",
             float(robust.mean()) if len(robust) else float("nan"),
             ">",
