@@ -8,7 +8,7 @@ import torch
 from learnscope.errors import ConfigError
 from learnscope.models import build_model
 from learnscope.rules import build_rule
-from learnscope.rules.predictive_coding import evaluate, feedforward_values, layer_gradient, mlp_layers, relax, value_gradients
+from learnscope.rules.predictive_coding import evaluate, feedforward_values, layer_gradient, mlp_layers, output_error, relax, value_gradients
 
 torch.set_num_threads(1)
 
@@ -67,6 +67,18 @@ def test_closed_form_gradients_equal_autograd(activation):
         gw, gb = layer_gradient(layers, st, i)
         torch.testing.assert_close(gw, lin.weight.grad, rtol=1e-9, atol=1e-12)
         torch.testing.assert_close(gb, lin.bias.grad, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("loss_fn", [torch.nn.functional.cross_entropy, torch.nn.functional.mse_loss])
+def test_closed_form_output_errors_equal_autograd(loss_fn):
+    g = torch.Generator().manual_seed(5)
+    y_hat = torch.randn(7, 4, generator=g, dtype=torch.float64, requires_grad=True)
+    y = torch.randint(0, 4, (7,), generator=g) if loss_fn is torch.nn.functional.cross_entropy else torch.randn(7, 4, generator=g, dtype=torch.float64)
+    loss, grad = output_error(y_hat.detach(), y, loss_fn, 0.3)
+    ref = 0.3 * 7 * loss_fn(y_hat, y)
+    ref.backward()
+    assert float(loss) == pytest.approx(float(ref.detach()), rel=1e-12)
+    torch.testing.assert_close(grad, y_hat.grad, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "linear"])

@@ -96,8 +96,8 @@ def test_figures_write_files_and_claims(tmp_path):
     path = tmp_path / "bs.csv"
     lr_grid.mark_best_lr(grid).to_csv(path, index=False)
     rows = _check_claims(FIGURES["prospective_configuration"]["batch_size"]([str(path)], str(tmp_path / "b.png"), {"samples": 100, "dataset": "digits"}), "batch_size")
-    assert rows["online_pc_not_worse"]["value"] == pytest.approx(0.03)
-    assert rows["online_pc_tolerates_large_lr"]["value"] == pytest.approx(0.5)  # at lr 1.0, above BP's best 0.3
+    assert rows["pc_not_worse_at_best_lr"]["value"] == pytest.approx(0.03)
+    assert rows["pc_tolerates_large_lr"]["value"] == pytest.approx(0.5)  # at lr 1.0, above BP's best 0.3
 
 
 @pytest.mark.integration

@@ -1,7 +1,8 @@
 # Study `prospective_configuration`: predictive coding vs backprop (Song et al., Nat. Neurosci. 2024).
 # Model simulations (1-1-2 interference, target alignment vs depth, prospective index) are analysis
 # steps that compute directly with the zoo's rules; they take no file inputs. The learning experiments
-# (depth, batch size) are cached training runs over a learning-rate grid per rule (BP = sgd, PC).
+# (depth, batch size) are cached training runs over a learning-rate grid per rule (BP = sgd, PC);
+# concept drift (relabelling during training) is an analysis step on the prepared dataset.
 
 from learnscope.config import make_run
 
@@ -50,7 +51,7 @@ PC_BATCH_RUNS = run_files(pc_grid_runs(PC["batch_size"], pc_batch_conditions(PC[
 
 FIGURES["prospective_configuration"] = {
     name: {"inputs": [f"results/prospective_configuration/{name}.csv"], "options": {**PC[name]}}
-    for name in ("interference", "target_alignment", "prospective_index", "depth", "batch_size")
+    for name in ("interference", "target_alignment", "prospective_index", "depth", "batch_size", "concept_drift")
 }
 
 
@@ -119,3 +120,21 @@ rule pc_lr_grid:
         runtime=10,
     shell:
         "learnscope analyze lr-grid --inputs {input} --out {output} > {log} 2>&1"
+
+
+rule pc_concept_drift:
+    input:
+        f"data/prepared/{PC['concept_drift']['dataset']}.h5",
+    output:
+        "results/prospective_configuration/concept_drift.csv",
+    params:
+        options=pc_options("concept_drift"),
+        code=analysis_digest("concept_drift", *PC_TOY_CODE, "data"),
+    log:
+        "logs/prospective_configuration/concept_drift.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    shell:
+        "learnscope analyze concept-drift --inputs {input} --out {output} --options {params.options:q} > {log} 2>&1"

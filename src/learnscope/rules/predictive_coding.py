@@ -20,8 +20,9 @@ mu_l = W_l h_{l-1} + b_l and y_hat = mu_L, the energy of one sample is
 Schedule ``zil`` (zero-divergence inference learning, Song et al. 2020): gamma = 1 and W_l takes its
 gradient at inference step t = L - l (l = 1..L), which equals backprop exactly.
 
-The gradients are closed-form (no autograd through the network; only dloss/dy_hat uses autograd, so
-any loss function works); they are cross-checked against autograd in tests. Tensors follow the
+The gradients are closed-form (no autograd through the network; dloss/dy_hat is closed-form for
+cross-entropy and MSE and uses autograd for any other loss); they are cross-checked against autograd
+in tests. Tensors follow the
 model's dtype (float64 models give float64 inference).
 """
 
@@ -89,17 +90,34 @@ class State:
     output: torch.Tensor  # mu_L = y_hat
 
 
+def output_error(y_hat: torch.Tensor, y: torch.Tensor, loss_fn: LossFn, beta: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Batch-summed loss term beta * B * loss_fn and its gradient w.r.t. y_hat: closed form for the
+    training loop's losses (cross-entropy: softmax - onehot; mean squared error), autograd otherwise."""
+    n = len(y_hat)
+    if loss_fn is nn.functional.cross_entropy and y.dtype == torch.int64 and y_hat.dim() == 2:
+        logp = torch.log_softmax(y_hat, 1)
+        g = logp.exp()
+        g[torch.arange(n), y] -= 1
+        return -beta * logp[torch.arange(n), y].sum(), beta * g
+    if loss_fn is nn.functional.mse_loss and y.shape == y_hat.shape:
+        diff = y_hat - y
+        k = diff.numel() / n
+        return beta * (diff * diff).sum() / k, 2 * beta * diff / k
+    with torch.enable_grad():
+        leaf = y_hat.detach().requires_grad_(True)
+        loss = beta * n * loss_fn(leaf, y)
+        (g,) = torch.autograd.grad(loss, leaf)
+    return loss.detach(), g
+
+
 @torch.no_grad()
 def evaluate(layers: list[Layer], s: torch.Tensor, xs: list[torch.Tensor], y: torch.Tensor, loss_fn: LossFn, beta: float) -> State:
     """Energy and its error terms at value nodes ``xs`` (one per hidden layer); loss_fn is a batch mean."""
     h = [s] + [act(x) for x, (_, act) in zip(xs, layers[:-1])]
     mu = [nn.functional.linear(h_prev, lin.weight, lin.bias) for h_prev, (lin, _) in zip(h, layers)]
     eps = [x - m for x, m in zip(xs, mu[:-1])]
-    with torch.enable_grad():
-        y_hat = mu[-1].detach().requires_grad_(True)
-        loss = beta * len(s) * loss_fn(y_hat, y)
-        (g_out,) = torch.autograd.grad(loss, y_hat)
-    energy = 0.5 * sum(float((e * e).sum()) for e in eps) + float(loss.detach())
+    loss, g_out = output_error(mu[-1], y, loss_fn, beta)
+    energy = float(sum(0.5 * (e * e).sum() for e in eps) + loss) if eps else float(loss)
     return State(h=h, delta=[-e for e in eps] + [g_out], energy=energy, output=mu[-1])
 
 
