@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-from learnscope.analysis import interference, lr_grid, prospective_index, target_alignment
+from learnscope.analysis import interference, lr_grid, prospective_index, target_alignment, weight_space
 from learnscope.claims import KEYS
 from learnscope.figures import FIGURES
 from learnscope.models import build_model
@@ -26,6 +26,16 @@ def test_interference_pc_spares_the_correct_output_bp_does_not():
     assert bp["x_1"].min() < 0.8 < 0.9 < pc["x_1"].min()
     for run in (bp, pc):  # both still learn the task
         assert abs(run["x_0"].iloc[-1]) < 0.02 and abs(run["x_1"].iloc[-1] - 1) < 0.02
+
+
+def test_weight_space_bp_zigzags_pc_goes_straight():
+    opts = {"w0": [0.0, 0.0], "out_weights": [1.0, 2.0], "target": [1.0, 1.0], "iterations": 16, **PC_FAST}
+    bp, pc = weight_space.trajectory("BP", 0.4, opts), weight_space.trajectory("PC", 1.397, opts)
+    np.testing.assert_allclose(bp[1], [0.4, 0.8])  # BP's first step: -lr * dL/dw = lr * (v_k (t_k - v_k w_k))
+    assert np.all(np.diff(np.sign(np.diff(bp[:6, 1]))) != 0)  # w_2 alternates: zig-zag
+    assert np.abs(pc[-1] - [1.0, 0.5]).max() < 1e-3 and np.abs(bp[-1] - [1.0, 0.5]).max() < 1e-3
+    length = lambda w: np.linalg.norm(np.diff(w, axis=0), axis=1).sum() / np.linalg.norm(w[-1] - w[0])
+    assert length(pc) < 1.2 < 1.8 < length(bp)
 
 
 def test_target_alignment_depth_one_is_exact_and_pc_wins_deep_linear():
@@ -103,7 +113,7 @@ def test_figures_write_files_and_claims(tmp_path):
 @pytest.mark.integration
 def test_study_target_builds_on_smoke_config(project):
     project.snakemake("--cores", "2", "figures/prospective_configuration/all", "--configfile", "config/smoke.yaml")
-    figures = ["interference", "target_alignment", "prospective_index", "depth", "batch_size"]
+    figures = ["interference", "weight_space", "target_alignment", "prospective_index", "depth", "batch_size", "concept_drift"]
     for fig in figures:
         for ext in ("png", "pdf", "csv"):
             assert project.path(f"figures/prospective_configuration/{fig}.{ext}").stat().st_size > 0

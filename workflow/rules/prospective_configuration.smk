@@ -1,5 +1,5 @@
 # Study `prospective_configuration`: predictive coding vs backprop (Song et al., Nat. Neurosci. 2024).
-# Model simulations (1-1-2 interference, target alignment vs depth, prospective index) are analysis
+# Model simulations (1-1-2 interference, 1->2 weight space, target alignment vs depth, prospective index) are analysis
 # steps that compute directly with the zoo's rules; they take no file inputs. The learning experiments
 # (depth, batch size) are cached training runs over a learning-rate grid per rule (BP = sgd, PC);
 # concept drift (relabelling during training) is an analysis step on the prepared dataset.
@@ -51,7 +51,7 @@ PC_BATCH_RUNS = run_files(pc_grid_runs(PC["batch_size"], pc_batch_conditions(PC[
 
 FIGURES["prospective_configuration"] = {
     name: {"inputs": [f"results/prospective_configuration/{name}.csv"], "options": {**PC[name]}}
-    for name in ("interference", "target_alignment", "prospective_index", "depth", "batch_size", "concept_drift")
+    for name in ("interference", "weight_space", "target_alignment", "prospective_index", "depth", "batch_size", "concept_drift")
 }
 
 
@@ -69,6 +69,22 @@ rule pc_interference:
         runtime=10,
     shell:
         "learnscope analyze interference --out {output} --options {params.options:q} > {log} 2>&1"
+
+
+rule pc_weight_space:
+    output:
+        "results/prospective_configuration/weight_space.csv",
+    params:
+        options=pc_options("weight_space"),
+        code=analysis_digest("weight_space", *PC_TOY_CODE),
+    log:
+        "logs/prospective_configuration/weight_space.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        "learnscope analyze weight-space --out {output} --options {params.options:q} > {log} 2>&1"
 
 
 rule pc_target_alignment:

@@ -3,7 +3,7 @@
 ``ANALYSES`` maps the CLI name (``learnscope analyze NAME``) to ``fn(inputs, out, options)``.
 """
 
-from learnscope.analysis import concept_drift, interference, learning_curves, lr_grid, prospective_index, target_alignment
+from learnscope.analysis import concept_drift, interference, learning_curves, lr_grid, prospective_index, target_alignment, weight_space
 
 ANALYSES = {
     "learning-curves": learning_curves.main,
@@ -12,6 +12,7 @@ ANALYSES = {
     "prospective-index": prospective_index.main,
     "lr-grid": lr_grid.main,
     "concept-drift": concept_drift.main,
+    "weight-space": weight_space.main,
 }
 
 __all__ = ["ANALYSES"]

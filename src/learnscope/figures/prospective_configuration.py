@@ -71,6 +71,48 @@ def interference(inputs: list[str], out: str, options: dict) -> list[Claim]:
     ]
 
 
+def weight_space(inputs: list[str], out: str, options: dict) -> list[Claim]:
+    """The 1 -> 2 weight-space example: BP's and PC's paths of (w_1, w_2) over the loss landscape."""
+    table = pd.read_csv(inputs[0])
+    v, t = np.asarray(options["out_weights"], float), np.asarray(options["target"], float)
+    style()
+    fig, ax = plt.subplots(figsize=(3.8, 3.2), constrained_layout=True)
+    lo, hi = table[["w_1", "w_2"]].min().min() - 0.2, table[["w_1", "w_2"]].max().max() + 0.2
+    g1, g2 = np.meshgrid(np.linspace(lo, hi, 200), np.linspace(lo, hi, 200))
+    loss = 0.5 * ((t[0] - v[0] * g1) ** 2 + (t[1] - v[1] * g2) ** 2)
+    ax.contour(g1, g2, loss, levels=12, colors="0.8", linewidths=0.6)
+    for rule, d in table.groupby("rule", sort=True):
+        ax.plot(d["w_1"], d["w_2"], "o-", ms=3, color=RULE_COLORS[rule], label=f"{rule} (lr {options['lrs'][rule]:g}, path ratio {d['path_ratio'].iloc[0]:.2f})")
+    ax.plot(*(t / v), "k*", ms=9, label="solution")
+    ax.set(xlabel="w₁", ylabel="w₂", title=f"1→2 net, read-out {options['out_weights']}, target {options['target']}", aspect="equal")
+    ax.legend(frameon=False, fontsize=6, loc="lower right")
+    save(fig, out, table)
+
+    ratio = table.groupby("rule")["path_ratio"].first()
+    final = table.groupby("rule")[["w_1", "w_2"]].last()
+    miss = float(np.abs(final.to_numpy() - t / v).max())
+    return [
+        check(
+            "prospective_configuration.weight_space.pc_straighter_than_bp",
+            "weight_space",
+            "PC's weight path is straighter than BP's (path length / displacement, BP − PC > 0; paper: BP zig-zags, PC goes straight)",
+            float(ratio["BP"] - ratio["PC"]),
+            ">",
+            0.0,
+            gated=False,
+        ),
+        check(
+            "prospective_configuration.weight_space.both_reach_solution",
+            "weight_space",
+            "Both rules end at the solution w = t / v (largest final weight error < 0.01)",
+            miss,
+            "<",
+            0.01,
+            gated=False,
+        ),
+    ]
+
+
 def target_alignment(inputs: list[str], out: str, options: dict) -> list[Claim]:
     """Fig. 3e: target alignment of one learning step vs depth, mean ± s.d. over seeds, linear and tanh."""
     table = pd.read_csv(inputs[0])
@@ -308,6 +350,7 @@ def concept_drift(inputs: list[str], out: str, options: dict) -> list[Claim]:
 
 FIGURES = {
     "interference": interference,
+    "weight_space": weight_space,
     "target_alignment": target_alignment,
     "prospective_index": prospective_index,
     "depth": depth,
