@@ -2,7 +2,8 @@
 # Model simulations (1-1-2 interference, 1->2 weight space, target alignment vs depth, prospective index) are analysis
 # steps that compute directly with the zoo's rules; they take no file inputs. The learning experiments
 # (depth, batch size) are cached training runs over a learning-rate grid per rule (BP = sgd, PC);
-# concept drift (relabelling during training) is an analysis step on the prepared dataset.
+# concept drift (relabelling) and continual learning (alternating tasks) are analysis steps on the
+# prepared dataset.
 
 from learnscope.config import make_run
 
@@ -51,7 +52,7 @@ PC_BATCH_RUNS = run_files(pc_grid_runs(PC["batch_size"], pc_batch_conditions(PC[
 
 FIGURES["prospective_configuration"] = {
     name: {"inputs": [f"results/prospective_configuration/{name}.csv"], "options": {**PC[name]}}
-    for name in ("interference", "weight_space", "target_alignment", "prospective_index", "depth", "batch_size", "concept_drift")
+    for name in ("interference", "weight_space", "target_alignment", "prospective_index", "depth", "batch_size", "concept_drift", "continual")
 }
 
 
@@ -154,3 +155,21 @@ rule pc_concept_drift:
         runtime=30,
     shell:
         "learnscope analyze concept-drift --inputs {input} --out {output} --options {params.options:q} > {log} 2>&1"
+
+
+rule pc_continual:
+    input:
+        f"data/prepared/{PC['continual']['dataset']}.h5",
+    output:
+        "results/prospective_configuration/continual.csv",
+    params:
+        options=pc_options("continual"),
+        code=analysis_digest("continual", *PC_TOY_CODE, "data"),
+    log:
+        "logs/prospective_configuration/continual.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    shell:
+        "learnscope analyze continual --inputs {input} --out {output} --options {params.options:q} > {log} 2>&1"

@@ -3,7 +3,7 @@
 ``ANALYSES`` maps the CLI name (``learnscope analyze NAME``) to ``fn(inputs, out, options)``.
 """
 
-from learnscope.analysis import concept_drift, interference, learning_curves, lr_grid, prospective_index, target_alignment, weight_space
+from learnscope.analysis import concept_drift, continual, interference, learning_curves, lr_grid, prospective_index, target_alignment, weight_space
 
 ANALYSES = {
     "learning-curves": learning_curves.main,
@@ -13,6 +13,7 @@ ANALYSES = {
     "lr-grid": lr_grid.main,
     "concept-drift": concept_drift.main,
     "weight-space": weight_space.main,
+    "continual": continual.main,
 }
 
 __all__ = ["ANALYSES"]

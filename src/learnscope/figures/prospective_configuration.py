@@ -348,6 +348,32 @@ def concept_drift(inputs: list[str], out: str, options: dict) -> list[Claim]:
     save(fig, out, grid.assign(best=lambda g: g.index.isin(best.index)))
     return _lr_claims(per_run, "concept_drift", "Under concept drift", "paper lr 1e-2: .29 vs .40; pilot lr 0.03: .438 vs .835", options)
 
+def continual(inputs: list[str], out: str, options: dict) -> list[Claim]:
+    """Fig. 4d-e: per-task test error over alternating training at each rule's best lr; mean error vs lr."""
+    table = pd.read_csv(inputs[0])
+    per_run = table.groupby(["rule", "lr", "seed"])["test_error"].mean().rename("error").reset_index()
+    grid = per_run.groupby(["rule", "lr"])["error"].agg(mean="mean", sd=lambda v: _sd(v) or 0.0, n="count").reset_index()
+    best = grid.loc[grid.groupby("rule")["mean"].idxmin()]
+    style()
+    fig, axes = plt.subplots(1, 2, figsize=(7, 2.8), constrained_layout=True)
+    for _, b in best.iterrows():
+        d = table[(table.rule == b["rule"]) & np.isclose(table.lr, b["lr"])].groupby(["task", "epoch"])["test_error"].mean().reset_index()
+        for task, dt in d.groupby("task"):
+            axes[0].plot(dt["epoch"], dt["test_error"], "-" if task == "A" else "--", color=RULE_COLORS[b["rule"]], label=f"{b['rule']} task {task} (lr {b['lr']:g})")
+    phases = table.drop_duplicates("epoch")
+    for _, r in phases[phases["training"] == "A"].iterrows():
+        axes[0].axvspan(r["epoch"] - 0.5, r["epoch"] + 0.5, color="0.93", lw=0, zorder=0)
+    axes[0].set(xlabel="epoch (grey: training task A)", ylabel="test error", title="best lr per rule")
+    axes[0].legend(frameon=False, fontsize=6)
+    for rule, d in grid.groupby("rule", sort=True):
+        axes[1].errorbar(d["lr"], d["mean"], yerr=d["sd"], marker="o", ms=3, capsize=2, color=RULE_COLORS[rule], label=rule)
+    axes[1].set(xscale="log", xlabel="learning rate", ylabel="mean test error (both tasks)")
+    axes[1].legend(frameon=False, fontsize=7)
+    fig.suptitle(f"Continual learning on {options['dataset']}: two tasks sharing the read-out (mean over seeds)", fontsize=9)
+    save(fig, out, grid.assign(best=lambda g: g.index.isin(best.index)))
+    return _lr_claims(per_run, "continual", "In continual learning", "paper FashionMNIST: ≈.64 vs .69; pilot on digits: .286 vs .282", options)
+
+
 FIGURES = {
     "interference": interference,
     "weight_space": weight_space,
@@ -356,4 +382,5 @@ FIGURES = {
     "depth": depth,
     "batch_size": batch_size,
     "concept_drift": concept_drift,
+    "continual": continual,
 }
