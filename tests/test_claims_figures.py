@@ -72,6 +72,14 @@ def test_rule_zoo_claims_fail_when_they_should(tmp_path):
     assert not claims["sgd_learns"].passed and claims["sgd_learns"].value == pytest.approx(0.725)
     assert not claims["adam_learns"].passed and math.isnan(claims["adam_learns"].value)
     assert "1 diverged" in claims["adam_learns"].claim
+    # the Adam/SGD comparison uses the seeds where both completed
+    # (seed 0 only: mean train loss 1.25 for Adam vs 1.45 for SGD over steps 0, 50, 100)
+    assert claims["adam_faster_than_sgd"].value == pytest.approx(1.25 / 1.45)
+
+
+def test_rule_zoo_comparison_without_a_completed_sgd_seed(tmp_path):
+    claims = render(tmp_path, synthetic_curves({"sgd": [0.9], "adam": [0.97]}, diverged={("sgd", 0)}))
+    assert not claims["adam_faster_than_sgd"].passed and math.isnan(claims["adam_faster_than_sgd"].value)
 
 
 def test_figure_bytes_are_deterministic(tmp_path):

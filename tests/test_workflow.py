@@ -127,7 +127,7 @@ def test_bad_params_stop_before_any_job(tmp_path):
     assert res.returncode != 0
     assert "unknown key 'lr' under 'rule_zoo'" in out
     assert "'rule_zoo.train.batch_size': 0 is less than the minimum of 1" in out
-    assert not project.path("results").exists() and not project.path("data/prepared").exists()
+    assert not project.path("results/runs").exists() and not project.path("data/prepared").exists()
 
 
 def test_a_diverged_run_is_a_result_not_a_crash(tmp_path):
