@@ -10,6 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
+
+# Tiny networks: one thread is fastest, and deterministic (as in the pipeline's jobs).
+torch.set_num_threads(1)
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
