@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from learnscope.errors import ConfigError
 from learnscope.rules.base import LearningRule, StepResult
+from learnscope.rules.feedback import FeedbackAlignment, InformationAlignment
 from learnscope.rules.gradient import SGD, Adam, GradientRule, Momentum
 from learnscope.rules.predictive_coding import PredictiveCoding
 
-RULES: dict[str, type[LearningRule]] = {cls.name: cls for cls in (SGD, Momentum, Adam, PredictiveCoding)}
+RULES: dict[str, type[LearningRule]] = {
+    cls.name: cls for cls in (SGD, Momentum, Adam, FeedbackAlignment, InformationAlignment, PredictiveCoding)
+}
 
 
 def build_rule(config: dict) -> LearningRule:
