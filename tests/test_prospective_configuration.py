@@ -72,7 +72,7 @@ def test_xavier_init_option_of_the_mlp():
     m = build_model({"kind": "mlp", "hidden": [200], "activation": "tanh", "init": "xavier_uniform"}, (300,), 10)
     w = m.net.fc1[0].weight.detach()
     assert float(w.std()) == pytest.approx(5 / 3 * math.sqrt(2 / 500), rel=0.05)
-    assert float(m.net.fc1[0].bias.abs().max()) == 0.0
+    assert float(m.net.fc1[0].bias.detach().abs().max()) == 0.0
 
 
 def _check_claims(claims, figure):
