@@ -5,9 +5,9 @@
   targets; generator (w1, w2).
 - rescale: the linear path w2 w1 x, squared error to random targets; generator (w1, -w2).
 
-``fields``: the gradient of each loss on a grid of [-1, 1]^2 (float64 autograd) and |cos| between the
+``symmetry_fields`` (options ``part``): the gradient of each loss on a grid of [-1, 1]^2 (float64 autograd) and |cos| between the
 gradient and the symmetry generator, which the gradient constraint says is 0.
-``trajectories``: gradient flow (adaptive RK45 at tight tolerance) and gradient descent with a finite
+``toy_trajectories``: gradient flow (adaptive RK45 at tight tolerance) and gradient descent with a finite
 step from one start; the conserved quantity (w1 + w2, w1^2 + w2^2, w1^2 - w2^2) stays fixed under the
 flow and drifts under GD (scale: grows as eta^2 sum |g|^2, the centrifugal effect).
 """
@@ -20,6 +20,7 @@ import torch
 from scipy.integrate import solve_ivp
 
 from learnscope.atomic import atomic_path
+from learnscope.errors import ConfigError
 
 MODELS = ("translation", "scale", "rescale")
 
@@ -96,9 +97,11 @@ def trajectories(start: list[float], lr: float, steps: int, m: int, seed: int) -
 
 def main(inputs: list[str], out: str, options: dict) -> None:
     m, seed = int(options["batch"]), int(options["seed"])
-    if options["part"] == "fields":
+    if options["part"] == "symmetry_fields":
         table = fields(int(options["n_grid"]), m, seed)
-    else:
+    elif options["part"] == "toy_trajectories":
         table = trajectories(list(options["start"]), float(options["lr"]), int(options["steps"]), m, seed)
+    else:
+        raise ConfigError(f"symmetry-fields: part {options['part']!r} is not known (allowed: symmetry_fields, toy_trajectories)")
     with atomic_path(out) as tmp:
         table.to_csv(tmp, index=False, float_format="%.17g")
