@@ -224,7 +224,7 @@ def digits():
 def _tracked_run(cfg, ds, tmp_path, model, rule, steps=60):
     run = make_run(
         cfg, dataset="digits", model=model, rule=rule, train={"steps": steps, "batch_size": 32, "dtype": "float64"},
-        record={"points": 7, "layers": ["out"], "checkpoints": False, "per_step": [], "trackers": ["symmetry"]}, seed=0,
+        record={"points": 7, "layers": ["out"], "checkpoints": False, "per_step": [], "trackers": ["symmetry", "parameter_sample"]}, seed=0,
     )
     return open_run(train_run(run, ds, tmp_path / "run.h5"))
 
@@ -243,6 +243,9 @@ def test_tracker_lambda0_theory_is_exact(digits, tmp_path):
         assert _relerr(emp, gf) >= 100 * _relerr(emp, th)
         y, yth = run.tracked("symmetry/translation/out/empirical"), run.tracked("symmetry/translation/out/theory")
         assert y.shape == (7, 9) and _relerr(y, yth) <= 1e-9
+        sampled = [n for n in run.tracked_names if n.startswith("parameter_sample/")]
+        assert sum(run.tracked(n).shape[1] for n in sampled) == 50
+        assert all(np.ptp(run.tracked(n), axis=0).min() > 0 for n in sampled)  # the weights move
 
 
 def test_tracker_momentum_close(digits, tmp_path):

@@ -52,7 +52,6 @@ rule neural_mechanics_neuron_dynamics:
     output:
         "results/neural_mechanics/neuron_dynamics.csv",
     params:
-        options=json.dumps(NM["neurons"], sort_keys=True),
         code=analysis_digest("neuron_dynamics"),
     log:
         "logs/neural_mechanics/neuron_dynamics.log",
@@ -61,7 +60,7 @@ rule neural_mechanics_neuron_dynamics:
         mem_mb=2000,
         runtime=10,
     shell:
-        "learnscope analyze neuron-dynamics --inputs {input} --out {output} --options {params.options:q} > {log} 2>&1"
+        "learnscope analyze neuron-dynamics --inputs {input} --out {output} > {log} 2>&1"
 
 
 rule neural_mechanics_toys:

@@ -1,9 +1,9 @@
 """Parameter vs. neuron dynamics (Kunin et al., ICLR 2021, Fig. 1): single conv weights are noisy while
 per-channel squared norms |W[k]|^2 of the same layers move smoothly.
 
-From one run's checkpoints: ``n_parameters`` conv weights drawn at random (seeded) and every conv
-channel's squared norm, long by series and record point. ``roughness`` is the mean absolute change
-between record points over the mean absolute value of a trajectory.
+From one run's trackers: the sampled conv weights (``parameter_sample``) and every conv channel's
+squared norm (``symmetry``, scale family), long by series and record point. ``roughness`` is the mean
+absolute change between record points over the mean absolute value of a trajectory.
 """
 
 from __future__ import annotations
@@ -16,28 +16,22 @@ from learnscope.errors import RecordError
 from learnscope.record import open_run
 
 
-def traces(path: str, n_parameters: int, seed: int) -> pd.DataFrame:
+def traces(path: str) -> pd.DataFrame:
+    """Rows (series, layer, index, step, time, value) for the sampled weights and the channel norms."""
     rows = []
     with open_run(path) as run:
-        steps = run.steps
-        lr = float(run.config["rule"]["lr"])
-        # conv weights: (T, out, in, kh, kw) over the record points, in network order
-        convs = [n for n in run.checkpoint_names if n.endswith(".weight") and run.checkpoint(n).ndim == 5]
-        if not convs:
-            raise RecordError(f"{path}: no conv weights among the checkpoints (record.checkpoints must be true)")
-        weights = {n: run.checkpoint(n).astype(np.float64) for n in convs}
-    rng = np.random.default_rng(seed)
-    sizes = np.array([w[0].size for w in weights.values()])
-    picks = rng.choice(sizes.sum(), size=min(n_parameters, int(sizes.sum())), replace=False)
-    offsets = np.concatenate([[0], np.cumsum(sizes)])
-    for layer_i, (name, w) in enumerate(weights.items()):
-        layer = name.split(".")[1] if name.count(".") >= 2 else name
-        flat = w.reshape(len(steps), -1)
-        for p in picks[(picks >= offsets[layer_i]) & (picks < offsets[layer_i + 1])]:
-            rows.append(pd.DataFrame({"series": "parameter", "layer": layer, "index": int(p - offsets[layer_i]), "step": steps, "time": lr * steps, "value": flat[:, p - offsets[layer_i]]}))
-        norms = (w**2).reshape(len(steps), w.shape[1], -1).sum(axis=2)
-        for k in range(norms.shape[1]):
-            rows.append(pd.DataFrame({"series": "channel_norm", "layer": layer, "index": k, "step": steps, "time": lr * steps, "value": norms[:, k]}))
+        names = run.tracked_names
+        sampled = [n for n in names if n.startswith("parameter_sample/")]
+        norms = [n for n in names if n.startswith("symmetry/scale/") and n.endswith("/empirical")]
+        if not sampled or not norms:
+            raise RecordError(f"{path}: needs record.trackers [symmetry, parameter_sample] (has: {', '.join(names) or 'none'})")
+        steps, time = run.steps, run.tracked("symmetry/time")
+        for series, keys in (("parameter", sampled), ("channel_norm", norms)):
+            for key in keys:
+                layer = key.split("/")[-1] if series == "parameter" else key.split("/")[2]
+                values = run.tracked(key)
+                for i in range(values.shape[1]):
+                    rows.append(pd.DataFrame({"series": series, "layer": layer, "index": i, "step": steps, "time": time, "value": values[:, i]}))
     return pd.concat(rows, ignore_index=True)
 
 
@@ -49,6 +43,5 @@ def roughness(values: np.ndarray) -> float:
 def main(inputs: list[str], out: str, options: dict) -> None:
     if len(inputs) != 1:
         raise RecordError(f"neuron-dynamics reads one run record, got {len(inputs)}")
-    table = traces(inputs[0], int(options.get("n_parameters", 50)), int(options.get("seed", 0)))
     with atomic_path(out) as tmp:
-        table.to_csv(tmp, index=False, float_format="%.12g")
+        traces(inputs[0]).to_csv(tmp, index=False, float_format="%.12g")

@@ -20,7 +20,7 @@ from learnscope.data import Dataset
 from learnscope.errors import ConfigError
 from learnscope.record import RunWriter
 from learnscope.rules import LearningRule, StepResult
-from learnscope.train.symmetry import TRACKERS
+from learnscope.train.trackers import TRACKERS
 
 
 def _grad_norm(model: nn.Module, rule: LearningRule, res: StepResult) -> float:

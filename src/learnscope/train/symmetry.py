@@ -44,8 +44,6 @@ from torch import nn
 from learnscope.errors import ConfigError
 from learnscope.rules import LearningRule, StepResult
 
-FAMILIES = ("translation", "scale", "rescale")
-
 
 class _Group:
     """One layer's units of one family: how to read its quantity and its driving term per unit."""
@@ -234,7 +232,3 @@ class SymmetryTracker:
             out[f"{key}/theory"] = np.asarray(self._theory(g, t), dtype=np.float64)
             out[f"{key}/gradient_flow"] = math.exp(-rate * t) * self.x0[id(g)]
         return out
-
-
-# name -> tracker class; selected by ``record.trackers``.
-TRACKERS = {SymmetryTracker.name: SymmetryTracker}
