@@ -31,11 +31,13 @@ def _runs(table: pd.DataFrame) -> pd.DataFrame:
     return table[["run_id", "model", "rule", "lr", "weight_decay", "momentum"]].drop_duplicates().sort_values(["model", "lr", "momentum", "weight_decay"], ascending=[True, False, True, True])
 
 
-def _plot_layers(ax, sums: pd.DataFrame, family: str) -> None:
-    """Per-layer sums: empirical thick and coloured, theory black dashed on top."""
+def _plot_layers(ax, sums: pd.DataFrame, family: str, gradient_flow: bool = False) -> None:
+    """Per-layer sums: empirical thick and coloured, theory black dashed on top (gradient flow grey dotted)."""
     for i, (layer, d) in enumerate(sums[sums["family"] == family].groupby("layer", sort=True)):
         ax.plot(d["time"], d["empirical"], lw=3, alpha=0.7, color=f"C{i}", label=layer)
         ax.plot(d["time"], d["theory"], "k--", lw=0.9)
+        if gradient_flow:
+            ax.plot(d["time"], d["gradient_flow"], ":", color="0.4", lw=0.9)
 
 
 def _plot_columns(ax, table: pd.DataFrame, n: int = 10) -> None:
@@ -68,14 +70,14 @@ def exact_dynamics(inputs: list[str], out_prefix: str, options: dict) -> list[Cl
             if family == "translation":
                 _plot_columns(ax, sel(table))
             else:
-                _plot_layers(ax, sel(sums), family)
+                _plot_layers(ax, sel(sums), family, gradient_flow=True)
                 ax.legend(frameon=False, fontsize=6)
             ax.set_title(f"{family}, {model}: η={lr:g}, λ={lam:g}", fontsize=8)
             ax.set(xlabel="t = ηk")
         axes[0, 0].set_ylabel("Σ_c W[c, j] (10 columns)")
         axes[1, 0].set_ylabel("Σ_k |W_k|² per layer")
         axes[2, 0].set_ylabel("Σ_c |W_out,c|² − |W_in,c|² per layer")
-    fig.suptitle("Exact dynamics under SGD + weight decay: empirical (colour) vs theory (black dashed)", fontsize=9)
+    fig.suptitle("Exact dynamics under SGD + weight decay: empirical (colour), theory (black dashed), gradient flow (grey dotted)", fontsize=9)
     save(fig, out_prefix, pd.concat([errors, sums.assign(kind="layer_sum")], ignore_index=True))
 
     c = options
@@ -114,6 +116,13 @@ def exact_dynamics(inputs: list[str], out_prefix: str, options: dict) -> list[Cl
     return claims
 
 
+def interior_maxima(values: np.ndarray, min_prominence: float = 0.01) -> np.ndarray:
+    """Indices of interior local maxima whose prominence is at least ``min_prominence`` of the range
+    (filters round-off ripples, keeps every visible swing)."""
+    idx, _ = find_peaks(values, prominence=min_prominence * float(np.ptp(values)))
+    return idx
+
+
 def _regime(lr: float, beta: float, lam: float) -> tuple[str, float]:
     """Scale-law regime of heavy ball and the damped angular frequency Omega (0 unless under-damped)."""
     d = lr * (1 + beta)
@@ -145,8 +154,7 @@ def momentum_dynamics(inputs: list[str], out_prefix: str, options: dict) -> list
         axes[1, j].set(xlabel="t = ηk")
         if regime == "under-damped":
             for _, d in s[s["family"] == family].groupby("layer"):
-                e = d["empirical"].to_numpy()
-                idx, _ = find_peaks(e, prominence=0.05 * (e.max() - e.min()))
+                idx = interior_maxima(d["empirical"].to_numpy())
                 peaks.append(len(idx))
                 if len(idx) >= 2:
                     periods.append((float(np.mean(np.diff(d["time"].to_numpy()[idx]))), 2 * math.pi / omega))
