@@ -4,7 +4,7 @@
     learnscope prepare    --name digits --spec '{"kind": "digits", ...}' --out data/prepared/digits.h5
     learnscope train      --run '<run json>' --data data/prepared/digits.h5 --out results/runs/<id>.h5
     learnscope analyze    NAME --inputs RUN.h5 ... --out TABLE [--options JSON]
-    learnscope figure     STUDY FIGURE --inputs ... --out-prefix figures/S/F --claims-out results/S/claims/F.json
+    learnscope figure     STUDY FIGURE --inputs ... --out figures/S/F.png --claims-out results/S/claims/F.json
     learnscope claims     merge|index|report ...
 
 Errors a user can fix (bad params, missing data, damaged records) print one line naming the thing and
@@ -69,7 +69,7 @@ def cmd_figure(a: argparse.Namespace) -> None:
     if a.study not in FIGURES or a.figure not in FIGURES[a.study]:
         known = ", ".join(f"{s}/{f}" for s, figs in FIGURES.items() for f in figs)
         raise ConfigError(f"no figure {a.study}/{a.figure} (known: {known})")
-    claims = FIGURES[a.study][a.figure](a.inputs, a.out_prefix, _json(a.options))
+    claims = FIGURES[a.study][a.figure](a.inputs, a.out, _json(a.options))
     write_claims(a.claims_out, claims)
 
 
@@ -94,7 +94,9 @@ def cmd_claims(a: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="learnscope", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="learnscope", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("validate", help="validate params.yaml (+ overrides) against the schema")
@@ -126,8 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("figure", help="render a study figure and write its claims")
     s.add_argument("study")
     s.add_argument("figure")
-    s.add_argument("--inputs", nargs="+", required=True)
-    s.add_argument("--out-prefix", required=True)
+    s.add_argument("--inputs", nargs="*", default=[], help="input files (none for figures computed from options alone)")
+    s.add_argument("--out", required=True, help="the figure's PNG; the PDF and the plotted data (CSV) are written beside it")
     s.add_argument("--claims-out", required=True)
     s.add_argument("--options", default="{}")
     s.set_defaults(func=cmd_figure)

@@ -1,6 +1,6 @@
-"""Figures: one module per study. ``FIGURES[study][figure]`` is ``fn(inputs, out_prefix, options) -> claims``.
+"""Figures: one module per study. ``FIGURES[study][figure]`` is ``fn(inputs, out_png, options) -> claims``.
 
-Each figure function writes ``<out_prefix>.png``, ``.pdf`` and the plotted data as ``.csv``, and returns
+Each figure function writes ``out_png``, the same name with ``.pdf``, and the plotted data as ``.csv``, and returns
 the claims it checks (see ``learnscope.claims``).
 """
 

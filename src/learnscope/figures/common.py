@@ -23,9 +23,9 @@ def style() -> None:
     plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 150, "svg.hashsalt": "learnscope", "pdf.compression": 6})
 
 
-def save(fig: plt.Figure, out_prefix: str | Path, data: pd.DataFrame) -> None:
-    """Write ``<prefix>.png``, ``<prefix>.pdf`` and the plotted ``data`` as ``<prefix>.csv``, atomically."""
-    prefix = Path(out_prefix)
+def save(fig: plt.Figure, out: str | Path, data: pd.DataFrame) -> None:
+    """Write the figure as ``out`` (PNG) and the same name with ``.pdf``, and the plotted ``data`` as ``.csv``, atomically."""
+    prefix = Path(out)
     for ext in ("png", "pdf"):
         with atomic_path(prefix.with_suffix(f".{ext}")) as tmp:
             fig.savefig(tmp, format=ext, metadata=_METADATA[ext], bbox_inches="tight")

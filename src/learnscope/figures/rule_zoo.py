@@ -24,7 +24,7 @@ def _summary(table: pd.DataFrame) -> pd.DataFrame:
     return g.agg(mean="mean", sd=lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0, n="count").reset_index()
 
 
-def learning_curves(inputs: list[str], out_prefix: str, options: dict) -> list[Claim]:
+def learning_curves(inputs: list[str], out: str, options: dict) -> list[Claim]:
     """Training loss and test accuracy vs. step, mean ± s.d. over seeds, one line per rule.
 
     Claims: each rule reaches ``min_test_accuracy`` on average at the end of training with no diverged
@@ -45,7 +45,7 @@ def learning_curves(inputs: list[str], out_prefix: str, options: dict) -> list[C
     axes[-1].legend(frameon=False, fontsize=7)
     dataset, model = table["dataset"].iloc[0], table["model"].iloc[0]
     fig.suptitle(f"Rule zoo: {model} on {dataset} (mean ± s.d. over seeds)", fontsize=9)
-    save(fig, out_prefix, summary)
+    save(fig, out, summary)
 
     thr = float(options["min_test_accuracy"])
     chance = 1.0 / float(options.get("n_classes", 10))
@@ -69,11 +69,9 @@ def learning_curves(inputs: list[str], out_prefix: str, options: dict) -> list[C
         )
     names = dict(zip(table["rule_name"], table["rule"]))
     if "adam" in names and "sgd" in names:
-        ok = table[table["status"] == "complete"]
-        per_seed = ok.groupby(["rule", "seed"])["train_loss"].mean()
-        adam, sgd = per_seed.loc[names["adam"]], per_seed.loc[names["sgd"]]
-        common = adam.index.intersection(sgd.index)
-        ratios = (adam.loc[common] / sgd.loc[common]).to_numpy()
+        per_seed = table[table["status"] == "complete"].groupby(["rule", "seed"])["train_loss"].mean().unstack("rule")
+        both = per_seed.reindex(columns=[names["adam"], names["sgd"]]).dropna()
+        ratios = (both[names["adam"]] / both[names["sgd"]]).to_numpy()
         claims.append(
             check(
                 "rule_zoo.learning_curves.adam_faster_than_sgd",
