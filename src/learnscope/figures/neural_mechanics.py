@@ -152,7 +152,7 @@ def momentum_dynamics(inputs: list[str], out_prefix: str, options: dict) -> list
         _plot_columns(axes[1, j], table[table["run_id"] == r.run_id])
         axes[1, j].set_title("translation (10 columns)", fontsize=8)
         axes[1, j].set(xlabel="t = ηk")
-        if regime == "under-damped":
+        if regime == "under-damped" and family == "scale":
             for _, d in s[s["family"] == family].groupby("layer"):
                 idx = interior_maxima(d["empirical"].to_numpy())
                 peaks.append(len(idx))
@@ -171,7 +171,7 @@ def momentum_dynamics(inputs: list[str], out_prefix: str, options: dict) -> list
         check(f"{FIG}.momentum_dynamics.rescale", "momentum_dynamics", "momentum: rescale law (driven damped oscillator) holds per channel pair without BN (max relative error)",
               _max_err(errors, "rescale", "nobn"), "<=", c["rescale_momentum"]),
         check(f"{FIG}.momentum_dynamics.underdamped_oscillates", "momentum_dynamics",
-              "the under-damped runs' layer norms visibly oscillate (prominent interior maxima, min over layers)",
+              "the under-damped BN run's squared channel norms visibly oscillate (interior maxima of each layer's sum, min over layers)",
               float(min(peaks)) if peaks else float("nan"), ">=", c["min_oscillation_peaks"]),
     ]
     if periods:
