@@ -143,3 +143,20 @@ def grid_runs(cfg: dict, study: str) -> list[dict]:
         for rule_label, rule in sec["rules"].items()
         for seed in sec["seeds"]
     ]
+
+
+def study_run(cfg: dict, study: str, model_label: str, rule: dict, rule_label: str) -> dict:
+    """One run of a study section with ``dataset``, ``models``, ``train``, ``record`` and one ``seed``:
+    the model named ``model_label`` trained with ``rule`` (for studies whose runs are not a full grid)."""
+    sec = cfg[study]
+    return make_run(
+        cfg,
+        dataset=sec["dataset"],
+        model=sec["models"][model_label],
+        rule=rule,
+        train=sec["train"],
+        record=sec["record"],
+        seed=sec["seed"],
+        rule_label=rule_label,
+        model_label=model_label,
+    )

@@ -3,8 +3,14 @@
 ``ANALYSES`` maps the CLI name (``learnscope analyze NAME``) to ``fn(inputs, out, options)``.
 """
 
-from learnscope.analysis import learning_curves
+from learnscope.analysis import learning_curves, modified_equation, neuron_dynamics, symmetry_dynamics, symmetry_fields
 
-ANALYSES = {"learning-curves": learning_curves.main}
+ANALYSES = {
+    "learning-curves": learning_curves.main,
+    "symmetry-dynamics": symmetry_dynamics.main,
+    "neuron-dynamics": neuron_dynamics.main,
+    "symmetry-fields": symmetry_fields.main,
+    "modified-equation": modified_equation.main,
+}
 
 __all__ = ["ANALYSES"]
