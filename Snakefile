@@ -23,6 +23,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/rule_zoo.smk"
+include: "workflow/rules/shared_geometry.smk"
 include: "workflow/rules/figures.smk"
 
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 try:
-    from learnscope.config import grid_runs, validate_params
+    from learnscope.config import grid_runs, make_run, validate_params
     from learnscope.errors import ConfigError
     from learnscope.provenance import analysis_digest, figure_digest, step_digest
     from learnscope.record.identity import run_id

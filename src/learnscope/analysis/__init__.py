@@ -3,8 +3,12 @@
 ``ANALYSES`` maps the CLI name (``learnscope analyze NAME``) to ``fn(inputs, out, options)``.
 """
 
-from learnscope.analysis import learning_curves
+from learnscope.analysis import learning_curves, shared_geometry, xor_simulation
 
-ANALYSES = {"learning-curves": learning_curves.main}
+ANALYSES = {
+    "learning-curves": learning_curves.main,
+    "shared-geometry": shared_geometry.main,
+    "xor-simulation": xor_simulation.main,
+}
 
 __all__ = ["ANALYSES"]
