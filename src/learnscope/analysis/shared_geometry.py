@@ -5,7 +5,8 @@ For every analysed layer and every record point t, over the N networks of one fa
 architecture, different seeds, the same held-out probe images in the same order):
 
 1. Flatten each network's activity to units x images; if wider than ``max_units``, keep a seeded
-   random subset of units (fixed per network and layer across t; the original was unseeded).
+   random subset of units in random order (fixed per network and layer across t; the original's
+   subsets were unseeded).
 2. Split the images once, stratified by class (``fit_fraction``, ``split_seed``): the fit part fits
    the SRM, the evaluation part (sorted by class) is scored. Each image is z-scored across units, in
    each part separately.
@@ -55,11 +56,16 @@ def split_images(labels: np.ndarray, fit_fraction: float, seed: int) -> tuple[np
 
 
 def unit_subset(n_units: int, cap: int, seed: int, network_seed: int, layer_index: int) -> np.ndarray:
-    """All units if n_units <= cap, else a sorted seeded random subset of ``cap`` units."""
+    """All units in their own order if n_units <= cap; else ``cap`` units drawn without replacement, in
+    the seeded random order of the draw (as the original's ``np.random.choice``, which was unseeded).
+
+    Kept in order, a layer keeps whatever unit correspondence networks share natively (the logits'
+    classes, a conv layer's spatial layout); a random subset, like the original's, carries none.
+    """
     if n_units <= cap:
         return np.arange(n_units)
     rng = np.random.default_rng([seed, network_seed, layer_index])
-    return np.sort(rng.choice(n_units, size=cap, replace=False))
+    return rng.choice(n_units, size=cap, replace=False)
 
 
 def load_family(paths: list[str], layers: list[str]) -> dict:
