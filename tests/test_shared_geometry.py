@@ -192,13 +192,17 @@ def test_family_analysis_on_real_runs(tmp_path):
                "train": {"steps": 40, "batch_size": 32}, "record": {"points": 3, "spacing": "log", "layers": ["fc1", "out"], "checkpoints": False, "per_step": []},
                "seed": seed, "device": "cpu", "labels": {"rule": "adam", "model": "mlp"}}
         paths.append(str(train_run(run, ds, tmp_path / f"r{seed}.h5")))
-    table, arrays = analyse_family("mlp", paths, ["fc1", "out"], {"max_units": 16})
+    table, arrays = analyse_family("mlp", paths, ["fc1", "out"], {"max_units": 16, "null_shuffles": 4})
     final = table[(table["point"] == table["point"].max()) & (table["member"] == "all")].set_index(["layer", "metric"])["value"]
     assert final[("fc1", "shared_vs_within")] > 0.9
     assert abs(final[("fc1", "native_vs_within")]) < final[("fc1", "shared_vs_within")]
     assert final[("fc1", "development")] == pytest.approx(final[("fc1", "shared_vs_within")])
     ve = table[table["metric"] == "variance_explained"]["value"]
     assert ve.between(-1, 1).all() and len(ve) == 3 * 2 * 3
+    null = table[table["metric"] == "native_null"]
+    assert len(null) == 2 * 4 and null["value"].abs().max() < 1
+    # the logits correspond to classes in every network: natively aligned, far outside the unit-shuffle null
+    assert final[("out", "native_vs_within")] > null[null["layer"] == "out"]["value"].max()
     assert arrays["fc1__wrsm"].shape == (len(arrays["eval_labels"]),) * 2
     assert arrays["fc1__class_rsm__0"].shape == (10, 10)
 

@@ -15,7 +15,9 @@ architecture, different seeds, the same held-out probe images in the same order)
 4. Score, on the evaluation part: r(iRSM_native(t), wRSM(t)), r(iRSM_shared(t), wRSM(t)) and the
    development curve r(iRSM_shared(t), wRSM(T)) (strict lower triangles, Pearson), each also per
    network from its leave-one-out term (the spread); variance explained by the mean shared response
-   per network (with both SRM variants); pairwise wRSM consistency r(wRSM_i, wRSM_j).
+   per network (with both SRM variants); pairwise wRSM consistency r(wRSM_i, wRSM_j). At the final
+   point, a null for the native r: the same score after shuffling each network's units
+   (``null_shuffles`` seeded draws), i.e. with any unit correspondence removed.
 
 Outputs: a long table (``--out``, CSV: family, layer, point, step, metric, member, value) and, next to
 it, ``<out stem>.npz`` with the evaluation RSMs at the final point, class-level RSMs over layers x
@@ -45,6 +47,7 @@ DEFAULTS = {
     "n_iter": 10,
     "srm_seed": 0,
     "trajectory_networks": 5,
+    "null_shuffles": 20,
 }
 
 
@@ -144,6 +147,9 @@ def analyse_family(family: str, paths: list[str], layers: list[str], options: di
             add(layer, t, "units", ["all"], k)
             arrays[f"{layer}__class_rsm__{t}"] = np.mean([rsa.class_rsm(rsa.zscore_images(x), labels) for x in xs], axis=0)
             if t == last:
+                rng = np.random.default_rng([int(o["subset_seed"]), li, 99])
+                null = [rsa.similarity(rsa.loo_inter_rsms([x[rng.permutation(len(x))] for x in x_ev]).mean(0), cur["wrsm"]) for _ in range(int(o["null_shuffles"]))]
+                add(layer, t, "native_null", range(len(null)), null)
                 n_traj = min(int(o["trajectory_networks"]), len(nets))
                 arrays[f"{layer}__native"] = np.stack(x_ev[:n_traj])
                 arrays[f"{layer}__shared"] = np.stack(shared[:n_traj])
