@@ -4,9 +4,9 @@
 #   snakemake --cores all figures/<study>/all    one study
 #   snakemake --configfile config/smoke.yaml ... a scale tier (see config/README.md)
 #
-# Training jobs are cached between workflows (rule `train`, `cache: True`); the workflow profile in
+# Training jobs are cached between workflows (rule `train`, `cache: True`): the workflow profile in
 # workflow/profiles/default turns `--cache` on and common.smk points SNAKEMAKE_OUTPUT_CACHE at
-# ~/.cache/learnscope/snakemake-output unless it is already set.
+# ~/.cache/learnscope/snakemake-output unless it is already set (learnscope.output_cache).
 
 from snakemake.utils import min_version
 

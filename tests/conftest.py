@@ -10,6 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
+
+# Tiny networks: one thread is fastest, and deterministic (as in the pipeline's jobs).
+torch.set_num_threads(1)
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -33,7 +37,7 @@ class Project:
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             "SNAKEMAKE_OUTPUT_CACHE": str(cache),
             "DVC_NO_ANALYTICS": "1",
-            "PYTHONPATH": str(REPO / "src"),
+            "PYTHONPATH": str(root / "src"),
         }
 
     def run(self, *cmd: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
@@ -51,6 +55,10 @@ class Project:
     def path(self, rel: str) -> Path:
         return self.root / rel
 
+    def commit(self, message: str) -> None:
+        self.run("git", "add", "-A")
+        self.run("git", "-c", "user.name=learnscope-tests", "-c", "user.email=tests@learnscope.invalid", "commit", "-qm", message)
+
 
 def make_project(dest: Path) -> Project:
     root = dest / "project"
@@ -64,8 +72,8 @@ def make_project(dest: Path) -> Project:
     cache = dest / "output-cache"
     cache.mkdir()
     proj = Project(root, cache)
-    for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"]):
-        proj.run(*cmd)
+    proj.run("git", "init", "-q")
+    proj.commit("copy of the project")
     return proj
 
 

@@ -2,12 +2,12 @@
 # Rule files stay declarative and call these.
 
 import json
-import os
 from pathlib import Path
 
 try:
     from learnscope.config import grid_runs, make_run, validate_params
     from learnscope.errors import ConfigError
+    from learnscope.output_cache import ensure_output_cache
     from learnscope.provenance import analysis_digest, figure_digest, step_digest
     from learnscope.record.identity import run_id
 except ImportError as e:
@@ -24,8 +24,7 @@ except ConfigError as e:
 
 
 # Between-workflow output cache (rules with `cache: True`, active with --cache): a user-wide default.
-os.environ.setdefault("SNAKEMAKE_OUTPUT_CACHE", str(Path.home() / ".cache/learnscope/snakemake-output"))
-Path(os.environ["SNAKEMAKE_OUTPUT_CACHE"]).mkdir(parents=True, exist_ok=True)
+ensure_output_cache()
 
 
 wildcard_constraints:

@@ -1,8 +1,8 @@
 """Build a Dataset from its params entry: ``data.<name>: {kind: ..., ...}``.
 
 Common options for every kind: ``probe_per_class`` (probe-set size per class, or in total for
-regression) and ``standardize`` (z-score inputs with the train split's per-feature mean and the global
-standard deviation).
+regression) and ``standardize`` (subtract the train split's per-feature mean, divide by the global standard
+deviation of the centred train inputs).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def prepare(name: str, spec: dict) -> Dataset:
     x_te = np.asarray(x_te, dtype=np.float32)
     if spec.get("standardize", True):
         mean = x_tr.mean(axis=0, keepdims=True)
-        std = float(x_tr.std()) or 1.0
+        std = float((x_tr - mean).std()) or 1.0
         x_tr = (x_tr - mean) / std
         x_te = (x_te - mean) / std
     y_dtype = np.int64 if task == "classification" else np.float32

@@ -69,11 +69,9 @@ def learning_curves(inputs: list[str], out: str, options: dict) -> list[Claim]:
         )
     names = dict(zip(table["rule_name"], table["rule"]))
     if "adam" in names and "sgd" in names:
-        ok = table[table["status"] == "complete"]
-        per_seed = ok.groupby(["rule", "seed"])["train_loss"].mean()
-        adam, sgd = per_seed.loc[names["adam"]], per_seed.loc[names["sgd"]]
-        common = adam.index.intersection(sgd.index)
-        ratios = (adam.loc[common] / sgd.loc[common]).to_numpy()
+        per_seed = table[table["status"] == "complete"].groupby(["rule", "seed"])["train_loss"].mean().unstack("rule")
+        both = per_seed.reindex(columns=[names["adam"], names["sgd"]]).dropna()
+        ratios = (both[names["adam"]] / both[names["sgd"]]).to_numpy()
         claims.append(
             check(
                 "rule_zoo.learning_curves.adam_faster_than_sgd",

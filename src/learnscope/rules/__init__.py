@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from learnscope.errors import ConfigError
 from learnscope.rules.base import LearningRule, StepResult
+from learnscope.rules.feedback import FeedbackAlignment, InformationAlignment
 from learnscope.rules.gradient import SGD, Adam, GradientRule, Momentum
 
-RULES: dict[str, type[LearningRule]] = {cls.name: cls for cls in (SGD, Momentum, Adam)}
+RULES: dict[str, type[LearningRule]] = {
+    cls.name: cls for cls in (SGD, Momentum, Adam, FeedbackAlignment, InformationAlignment)
+}
 
 
 def build_rule(config: dict) -> LearningRule:

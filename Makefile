@@ -1,0 +1,35 @@
+# learnscope — the two commands (see README.md):
+#   make figures   create the environment if missing, then build every figure (snakemake figures/all)
+#   make test      create the environment if missing, then run the whole test suite
+# Options: make figures CORES=8 ARGS="--configfile config/smoke.yaml"
+
+PYTHON ?= python3
+VENV   ?= .venv
+CORES  ?= all
+ARGS   ?=
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.learnscope-installed
+RUN    := PATH="$(abspath $(BIN)):$$PATH" DVC_NO_ANALYTICS=1
+
+.PHONY: env figures test repro clean-results
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("learnscope needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[test]'
+	touch $@
+
+figures: $(STAMP)
+	$(RUN) $(BIN)/snakemake --cores $(CORES) figures/all $(ARGS)
+
+test: $(STAMP)
+	$(RUN) $(BIN)/python -m pytest tests $(ARGS)
+
+repro: $(STAMP)
+	$(RUN) $(BIN)/dvc repro $(ARGS)
+
+clean-results:
+	rm -rf results/runs results/rule_zoo results/claims.md figures/all figures/*/ logs

@@ -1,0 +1,91 @@
+"""Models and the gradient rules of the zoo."""
+
+import math
+
+import pytest
+import torch
+
+from learnscope.errors import ConfigError
+from learnscope.models import build_model
+from learnscope.rules import RULES, build_rule
+
+
+@pytest.mark.parametrize(
+    "spec,shape,layers",
+    [
+        ({"kind": "mlp", "hidden": [16, 8], "activation": "tanh"}, (1, 8, 8), {"fc1": (16,), "fc2": (8,), "out": (10,)}),
+        ({"kind": "convnet", "channels": [4, 6], "hidden": [12], "batchnorm": True}, (1, 8, 8), {"conv1": (4, 4, 4), "conv2": (6, 2, 2), "fc1": (12,), "out": (10,)}),
+        ({"kind": "rnn", "hidden_size": 20, "steps": 5}, (12,), {"hidden": (5, 20), "out": (10,)}),
+        ({"kind": "rnn", "hidden_size": 20}, (7, 12), {"hidden": (7, 20), "out": (10,)}),
+    ],
+)
+def test_models_output_and_layer_shapes(spec, shape, layers):
+    torch.manual_seed(0)
+    model = build_model(spec, shape, 10)
+    captured = {}
+    for name, module in model.layer_modules().items():
+        module.register_forward_hook(lambda m, i, o, n=name: captured.__setitem__(n, o.shape[1:]))
+    out = model(torch.randn(3, *shape))
+    assert out.shape == (3, 10)
+    assert {k: tuple(v) for k, v in captured.items()} == layers
+
+
+def test_rnn_recurrent_weights_follow_the_gain():
+    torch.manual_seed(0)
+    n, gain = 400, 1.7
+    w = build_model({"kind": "rnn", "hidden_size": n, "gain": gain}, (5,), 2).hidden.recurrent.weight
+    assert float(w.detach().std()) == pytest.approx(gain / math.sqrt(n), rel=0.02)
+
+
+def test_unknown_model_and_option_are_config_errors():
+    with pytest.raises(ConfigError, match="model kind 'transformer' is not known"):
+        build_model({"kind": "transformer"}, (4,), 2)
+    with pytest.raises(ConfigError, match="unexpected keyword argument 'widht'"):
+        build_model({"kind": "mlp", "hidden": [3], "widht": 2}, (4,), 2)
+
+
+def one_step(rule_cfg, steps=1):
+    torch.manual_seed(0)
+    model = build_model({"kind": "mlp", "hidden": [5], "activation": "tanh"}, (4,), 3)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    rule = build_rule(rule_cfg)
+    model = rule.setup(model)
+    x, y = torch.randn(8, 4), torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    grads = []
+    for _ in range(steps):
+        model.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        grads.append({n: g.clone() for n, g in zip(dict(model.named_parameters()), torch.autograd.grad(loss, list(model.parameters())))})
+        res = rule.step(model, x, y, torch.nn.functional.cross_entropy)
+        assert float(res.loss) == pytest.approx(float(loss.detach()))
+    return before, dict(model.named_parameters()), grads
+
+
+def test_sgd_with_weight_decay_is_theta_minus_lr_grad():
+    lr, wd = 0.1, 0.01
+    before, after, grads = one_step({"name": "sgd", "lr": lr, "weight_decay": wd})
+    for n, p in after.items():
+        torch.testing.assert_close(p.detach(), before[n] - lr * (grads[0][n] + wd * before[n]))
+
+
+def test_momentum_two_steps_is_heavy_ball():
+    lr, mu = 0.1, 0.9
+    before, after, g = one_step({"name": "momentum", "lr": lr, "momentum": mu}, steps=2)
+    for n, p in after.items():
+        v1 = g[0][n]
+        v2 = mu * v1 + g[1][n]
+        torch.testing.assert_close(p.detach(), before[n] - lr * v1 - lr * v2)
+
+
+def test_adam_first_step_moves_each_weight_by_lr():
+    # bias-corrected first Adam step: m/sqrt(v) = g/|g| -> every parameter moves by lr * sign(g)
+    lr = 0.01
+    before, after, g = one_step({"name": "adam", "lr": lr, "eps": 1e-12})
+    for n, p in after.items():
+        torch.testing.assert_close(p.detach(), before[n] - lr * torch.sign(g[0][n]), atol=1e-6, rtol=0)
+
+
+def test_rule_zoo_registry():
+    assert {"sgd", "momentum", "adam"} <= set(RULES)
+    with pytest.raises(ConfigError, match="not in the zoo"):
+        build_rule({"name": "hebb", "lr": 1})

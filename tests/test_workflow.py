@@ -1,0 +1,179 @@
+"""The pipeline as a user runs it: Snakemake memoization (the four caching behaviours), bad params,
+diverged runs, the report, lint, and DVC (repro twice, push / pull). Each runs on config/smoke.yaml in a
+temporary copy of the project with its own output cache."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+
+import pytest
+import yaml
+
+from conftest import Project, make_project
+
+pytestmark = pytest.mark.integration
+
+SMOKE = ("--configfile", "config/smoke.yaml")
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a Snakemake (dry) run as {rule: count}; {} when nothing is to be done."""
+    m = re.search(r"Job stats:\n.*?\n-+\s+-+\n(.*?)\ntotal\s+\d+", output, re.S)
+    if not m:
+        return {}
+    return {rule: int(n) for rule, n in (line.split() for line in m.group(1).strip().splitlines())}
+
+
+def dry_run(project: Project, *extra: str) -> dict[str, int]:
+    res = project.snakemake("-n", "figures/all", *extra)
+    return job_counts(res.stdout + res.stderr)
+
+
+def n_runs(project: Project) -> int:
+    return len(list(project.path("results/runs").glob("*.h5")))
+
+
+def smoke_params(project: Project) -> dict:
+    from learnscope.config import load_params
+
+    return load_params(project.path("params.yaml"), [project.path("config/smoke.yaml")])
+
+
+def expected_runs(project: Project, study: str = "rule_zoo") -> int:
+    sec = smoke_params(project)[study]
+    return len(sec["models"]) * len(sec["rules"]) * len(sec["seeds"])
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Project:
+    """A project copy in which `snakemake --cores 2 figures/all` (smoke scale) has run once."""
+    project = make_project(tmp_path_factory.mktemp("built"))
+    project.snakemake("--cores", "2", "figures/all", *SMOKE)
+    return project
+
+
+def test_first_run_builds_every_figure_with_claims(built: Project):
+    claims = json.loads(built.path("results/rule_zoo/claims.json").read_text())
+    assert claims and all(set(c) == {"id", "figure", "claim", "value", "threshold", "spread", "gated", "pass"} for c in claims)
+    assert all(c["pass"] for c in claims if c["gated"])
+    for ext in ("png", "pdf", "csv"):
+        assert built.path(f"figures/rule_zoo/learning_curves.{ext}").stat().st_size > 0
+    assert "rule_zoo" in built.path("figures/all").read_text()
+    assert "| rule_zoo | learning_curves |" in built.path("results/claims.md").read_text()
+    # every trained run went into the output cache (stored, symlinked back)
+    assert n_runs(built) == expected_runs(built) and all(p.is_symlink() for p in built.path("results/runs").glob("*.h5"))
+
+
+def test_1_second_run_does_nothing(built: Project):
+    res = built.snakemake("--cores", "2", "figures/all", *SMOKE)
+    assert "Nothing to be done" in res.stdout + res.stderr
+
+
+def test_2_deleted_results_are_restored_from_the_cache_without_retraining(built: Project):
+    digest = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in built.path("results/runs").glob("*.h5")}
+    for d in ("results", "figures/rule_zoo", "logs"):
+        shutil.rmtree(built.path(d))
+    built.path("figures/all").unlink()
+    res = built.snakemake("--cores", "2", "figures/all", *SMOKE)
+    out = res.stdout + res.stderr
+    assert out.count("from cache.") == expected_runs(built)
+    # a training job prints its run's status into its log; a restored one leaves the log empty
+    assert all(p.stat().st_size == 0 for p in built.path("logs").glob("train/*.log")), "a run was retrained"
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in built.path("results/runs").glob("*.h5")} == digest
+    assert built.path("figures/all").exists()
+
+
+def test_3_changing_one_param_reruns_only_the_jobs_it_affects(built: Project):
+    override = built.path("config/adam_lr.yaml")
+    override.write_text(yaml.safe_dump({"rule_zoo": {"rules": {"adam": {"name": "adam", "lr": 0.003}}}}))
+    jobs = dry_run(built, "--configfile", "config/smoke.yaml", "config/adam_lr.yaml")
+    # only the adam seeds retrain; the other rules' runs and the dataset are untouched
+    assert jobs == {"train": len(smoke_params(built)["rule_zoo"]["seeds"]), "rule_zoo_learning_curves": 1, "figure": 1, "study_claims": 1, "study_index": 1, "figures_all": 1}
+    override.write_text(yaml.safe_dump({"rule_zoo": {"claims": {"min_test_accuracy": 0.5}}}))
+    jobs = dry_run(built, "--configfile", "config/smoke.yaml", "config/adam_lr.yaml")
+    assert jobs == {"figure": 1, "study_claims": 1, "study_index": 1, "figures_all": 1}
+
+
+def test_4_changing_analysis_code_reruns_analyses_not_training(built: Project):
+    module = built.path("src/learnscope/analysis/learning_curves.py")
+    original = module.read_text()
+    module.write_text(original + "\n# an edit to the analysis\n")
+    try:
+        assert dry_run(built, *SMOKE) == {"rule_zoo_learning_curves": 1, "figure": 1, "study_claims": 1, "study_index": 1, "figures_all": 1}
+    finally:
+        module.write_text(original)
+    trainer = built.path("src/learnscope/train/loop.py")
+    original = trainer.read_text()
+    trainer.write_text(original + "\n# an edit to the training loop\n")
+    try:
+        assert dry_run(built, *SMOKE)["train"] == n_runs(built)
+    finally:
+        trainer.write_text(original)
+    assert dry_run(built, *SMOKE) == {}
+
+
+def test_report_contains_the_figures(built: Project):
+    built.snakemake("--report", "report.html", *SMOKE)
+    html = built.path("report.html").read_text(errors="replace")
+    assert "learning_curves.png" in html and "rule_zoo" in html
+
+
+def test_lint_reports_only_the_documented_conda_notice(built: Project):
+    res = built.snakemake("--lint", *SMOKE, check=False)
+    out = res.stdout + res.stderr
+    lints = re.findall(r"^\s+\* (.+?):?$", out, re.M)
+    assert lints and set(lints) == {"Specify a conda environment or container for each rule."}
+    readme = (built.root / "README.md").read_text()
+    assert "Specify a conda environment or container for each rule" in readme
+
+
+def test_bad_params_stop_before_any_job(tmp_path):
+    project = make_project(tmp_path)
+    project.path("config/bad.yaml").write_text("rule_zoo:\n  train: {steps: 10, batch_size: 0}\n  lr: 3\n")
+    res = project.snakemake("--cores", "1", "figures/all", "--configfile", "config/smoke.yaml", "config/bad.yaml", check=False)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0
+    assert "unknown key 'lr' under 'rule_zoo'" in out
+    assert "'rule_zoo.train.batch_size': 0 is less than the minimum of 1" in out
+    assert not project.path("results/runs").exists() and not project.path("data/prepared").exists()
+
+
+def test_a_diverged_run_is_a_result_not_a_crash(tmp_path):
+    project = make_project(tmp_path)
+    project.path("config/hot.yaml").write_text(
+        yaml.safe_dump({"rule_zoo": {"seeds": [0], "rules": {"sgd": {"name": "sgd", "lr": 10000.0}}}})
+    )
+    project.snakemake("--cores", "2", "figures/rule_zoo/all", "--configfile", "config/smoke.yaml", "config/hot.yaml")
+    claims = {c["id"]: c for c in json.loads(project.path("results/rule_zoo/claims.json").read_text())}
+    assert claims["rule_zoo.learning_curves.sgd_learns"]["pass"] is False
+    assert "1 diverged" in claims["rule_zoo.learning_curves.sgd_learns"]["claim"]
+
+
+def test_dvc_repro_twice_then_push_and_pull(tmp_path):
+    project = make_project(tmp_path)
+    # DVC reads params.yaml itself: make the smoke tier the params of this copy
+    project.path("params.yaml").write_text(yaml.safe_dump(smoke_params(project), sort_keys=False))
+    project.commit("smoke params")
+
+    project.dvc("repro")
+    assert project.path("dvc.lock").exists()
+    metrics = project.dvc("metrics", "show", "--json").stdout
+    assert "results/rule_zoo/claims.json" in metrics
+    second = project.dvc("repro")
+    assert "Data and pipelines are up to date." in second.stdout + second.stderr
+
+    remote = tmp_path / "remote"
+    project.dvc("remote", "add", "--local", "-d", "scratch", str(remote))
+    project.dvc("push")
+    figure = project.path("figures/rule_zoo/learning_curves.png").read_bytes()
+    shutil.rmtree(project.path("figures/rule_zoo"))
+    shutil.rmtree(project.path("data/prepared"))
+    shutil.rmtree(project.path(".dvc/cache"))
+    project.dvc("pull")
+    assert project.path("figures/rule_zoo/learning_curves.png").read_bytes() == figure
+    assert project.path("data/prepared/digits.h5").exists()
+    status = project.dvc("status")
+    assert "up to date" in status.stdout + status.stderr
