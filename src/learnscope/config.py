@@ -143,3 +143,17 @@ def grid_runs(cfg: dict, study: str) -> list[dict]:
         for rule_label, rule in sec["rules"].items()
         for seed in sec["seeds"]
     ]
+
+
+def family_runs(cfg: dict, study: str) -> dict[str, list[dict]]:
+    """Runs of a study laid out as ``families`` x ``seeds`` on one ``dataset`` with one ``rule``: each
+    family has its own ``model`` and records its own ``layers`` (no checkpoints, no per-step series)."""
+    sec = cfg[study]
+    out = {}
+    for family, fam in sec["families"].items():
+        record = {**sec["record"], "layers": list(fam["layers"]), "checkpoints": False, "per_step": []}
+        out[family] = [
+            make_run(cfg, dataset=sec["dataset"], model=fam["model"], rule=sec["rule"], train=sec["train"], record=record, seed=seed, model_label=family)
+            for seed in sec["seeds"]
+        ]
+    return out

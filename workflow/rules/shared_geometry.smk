@@ -4,17 +4,7 @@
 SG = config["shared_geometry"]
 
 
-def shared_geometry_runs(family):
-    """The family's runs: its model on the study's dataset, rule and schedule, recording its layers."""
-    fam = SG["families"][family]
-    record = {**SG["record"], "layers": fam["layers"], "checkpoints": False, "per_step": []}
-    return [
-        make_run(config, dataset=SG["dataset"], model=fam["model"], rule=SG["rule"], train=SG["train"], record=record, seed=seed, model_label=family)
-        for seed in SG["seeds"]
-    ]
-
-
-SG_RUNS = {family: run_files(shared_geometry_runs(family)) for family in SG["families"]}
+SG_RUNS = {family: run_files(runs) for family, runs in family_runs(config, "shared_geometry").items()}
 SG_TABLES = [f"results/shared_geometry/{family}.csv" for family in SG["families"]]
 SG_ARRAYS = lambda family: f"results/shared_geometry/{family}.npz"
 SG_SIM = ["results/shared_geometry/xor_simulation.csv", "results/shared_geometry/xor_simulation.npz"]
