@@ -17,11 +17,14 @@ from learnscope.analysis.shared_geometry import analyse_family, split_images, un
 from learnscope.analysis.srm import deterministic_srm, probabilistic_srm
 from learnscope.analysis.xor_simulation import copy_maps, xor_data
 from learnscope.claims import KEYS
+from learnscope.config import family_runs, load_params, validate_params
+from learnscope.record.identity import run_id
 from learnscope.data import prepare
 from learnscope.models import build_model
 from learnscope.train import train_run
 
 FIXTURE = Path(__file__).parent / "fixtures" / "srm_brainiak.npz"
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _problem(g, name: str) -> list[np.ndarray]:
@@ -205,6 +208,25 @@ def test_family_analysis_on_real_runs(tmp_path):
     assert final[("out", "native_vs_within")] > null[null["layer"] == "out"]["value"].max()
     assert arrays["fc1__wrsm"].shape == (len(arrays["eval_labels"]),) * 2
     assert arrays["fc1__class_rsm__0"].shape == (10, 10)
+
+
+@pytest.mark.parametrize("override", [[], ["config/smoke.yaml"], ["config/paper.yaml"]])
+def test_study_config_and_runs(override):
+    cfg = load_params(REPO / "params.yaml", [REPO / o for o in override])
+    validate_params(cfg, REPO / "workflow/schemas/params.schema.yaml")
+    sec = cfg["shared_geometry"]
+    runs = family_runs(cfg, "shared_geometry")
+    assert list(runs) == list(sec["families"])
+    ids = {run_id(r) for rs in runs.values() for r in rs}
+    assert len(ids) == len(sec["families"]) * len(sec["seeds"])
+    for family, rs in runs.items():
+        assert [r["seed"] for r in rs] == sec["seeds"]
+        assert all(r["record"]["layers"] == sec["families"][family]["layers"] and r["labels"]["model"] == family for r in rs)
+    # every figure's family and layer exist
+    figs = sec["figures"]
+    assert figs["three_rsms"]["layer"] in sec["families"][figs["three_rsms"]["family"]]["layers"]
+    assert figs["trajectories"]["layer"] in sec["families"][figs["trajectories"]["family"]]["layers"]
+    assert set(sec["claims"]["ve_lower_layers"]) <= set(sec["families"][sec["claims"]["ve_lower_family"]]["layers"])
 
 
 @pytest.mark.integration
