@@ -21,7 +21,7 @@ FIGURES["shared_geometry"] = {
     },
     "simulation": {
         "inputs": SG_SIM,
-        "options": {"claims": SG["claims"]},
+        "options": {"claims": SG["claims"], "n_copies": SG["simulation"]["n_copies"]},
     },
     "class_rsms": {
         "inputs": [SG_ARRAYS(SG_FIG["class_rsms"]["family"])],

@@ -110,17 +110,17 @@ def three_rsms(inputs: list[str], out: str, options: dict) -> list[Claim]:
                             float(nat["r"].abs().mean()), "<=", thr["native_max_abs_r"], spread=_sd(nat["r"].abs()), gated=False))
         z = ((nat["r"] - null.loc[fam]["mean"]) / null.loc[fam]["std"]).loc[nat.index]
         claims.append(check(f"shared_geometry.three_rsms.{fam}_native_chance", "three_rsms",
-                            f"{fam}: every hidden layer's native r is within chance, max |z| against its unit-shuffle null < 3 "
+                            f"{fam}: every hidden layer's native r is within chance, max |z| against its unit-shuffle null < {thr['native_null_max_z']} "
                             f"(worst {z.abs().idxmax()}: null s.d. {null.loc[(fam, z.abs().idxmax()), 'std']:.3f}, the spread)",
-                            float(z.abs().max()), "<", 3.0, spread=float(null.loc[(fam, z.abs().idxmax()), "std"]), gated=False))
+                            float(z.abs().max()), "<", thr["native_null_max_z"], spread=float(null.loc[(fam, z.abs().idxmax()), "std"]), gated=False))
         claims.append(check(f"shared_geometry.three_rsms.{fam}_shared", "three_rsms",
                             f"{fam}: in the SRM shared space the inter-network RSM matches the within-network RSM in every hidden layer: "
                             f"min r(iRSM_shared, wRSM) = {worst_sh} >= {thr['shared_min_r']} (spread: s.d. of its per-network LOO r)",
                             float(sh.loc[worst_sh, "r"]), ">=", thr["shared_min_r"], spread=sh.loc[worst_sh, "network_sd"]))
     for fam, s in summary[summary["control"] & (summary["space"] == "native")].groupby("family", sort=False):
         claims.append(check(f"shared_geometry.three_rsms.{fam}_logits_native", "three_rsms",
-                            f"{fam}: control — logits are class-aligned, so their native iRSM already matches the wRSM (r >= 0.5)",
-                            float(s["r"].min()), ">=", 0.5, spread=s["network_sd"].iloc[0], gated=False))
+                            f"{fam}: control — logits are class-aligned, so their native iRSM already matches the wRSM (r >= {thr['control_min_r']})",
+                            float(s["r"].min()), ">=", thr["control_min_r"], spread=s["network_sd"].iloc[0], gated=False))
     return claims
 
 
@@ -183,7 +183,7 @@ def main_grid(inputs: list[str], out: str, options: dict) -> list[Claim]:
         lo = ve[(ve["family"] == lo_fam) & ve["layer"].isin(thr["ve_lower_layers"])].groupby("member")["value"].mean()
         hi = ve[(ve["family"] == hi_fam) & ve["layer"].isin(_hidden(ve[ve["family"] == hi_fam], controls))].groupby("member")["value"].mean()
         common = lo.index.intersection(hi.index)
-        claims.append(check("shared_geometry.main_grid.ve_resnet_middle_below_convnet", "main_grid",
+        claims.append(check(f"shared_geometry.main_grid.ve_{lo_fam}_below_{hi_fam}", "main_grid",
                             f"variance explained by the shared response: {lo_fam} layers {', '.join(thr['ve_lower_layers'])} below {hi_fam}'s hidden layers "
                             f"(difference of means; {lo_fam} {lo.mean():.3f} vs {hi_fam} {hi.mean():.3f}; spread over seeds)",
                             float(lo.mean() - hi.mean()), "<", 0.0, spread=_sd(lo.loc[common] - hi.loc[common])))
@@ -222,7 +222,7 @@ def simulation(inputs: list[str], out: str, options: dict) -> list[Claim]:
         ax.set(title=title, xticks=[], yticks=[], xlabel="test points (4 clouds)")
     fig.colorbar(im, ax=axes[2:], shrink=0.8, label="Pearson r (orthogonal copies, simulation 0)")
     n = int(summary["n"].max())
-    fig.suptitle(f"XOR simulation: {n} simulations of 10 copies (network test accuracy {acc.mean():.3f}); mean ± s.d. over simulations", fontsize=9)
+    fig.suptitle(f"XOR simulation: {n} simulations of {options['n_copies']} copies (network test accuracy {acc.mean():.3f}); mean ± s.d. over simulations", fontsize=9)
     save(fig, out, summary)
 
     claims = []
