@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("analyze", help="run an analysis on run records")
     s.add_argument("name")
-    s.add_argument("--inputs", nargs="*", default=[], help="run records or tables (none for analyses that need no training)")
+    s.add_argument("--inputs", nargs="*", default=[], help="run records or tables (none for self-contained simulations)")
     s.add_argument("--out", required=True)
     s.add_argument("--options", default="{}")
     s.set_defaults(func=cmd_analyze)

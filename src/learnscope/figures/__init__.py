@@ -4,8 +4,8 @@ Each figure function writes ``out_png``, the same name with ``.pdf``, and the pl
 the claims it checks (see ``learnscope.claims``).
 """
 
-from learnscope.figures import neural_mechanics, rule_zoo
+from learnscope.figures import neural_mechanics, rule_zoo, shared_geometry
 
-FIGURES = {"rule_zoo": rule_zoo.FIGURES, "neural_mechanics": neural_mechanics.FIGURES}
+FIGURES = {"rule_zoo": rule_zoo.FIGURES, "neural_mechanics": neural_mechanics.FIGURES, "shared_geometry": shared_geometry.FIGURES}
 
 __all__ = ["FIGURES"]
