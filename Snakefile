@@ -23,6 +23,8 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/rule_zoo.smk"
+include: "workflow/rules/neural_mechanics.smk"
+include: "workflow/rules/shared_geometry.smk"
 include: "workflow/rules/prospective_configuration.smk"
 include: "workflow/rules/figures.smk"
 

@@ -42,9 +42,19 @@ def smoke_params(project: Project) -> dict:
     return load_params(project.path("params.yaml"), [project.path("config/smoke.yaml")])
 
 
-def expected_runs(project: Project, study: str = "rule_zoo") -> int:
-    sec = smoke_params(project)[study]
-    return len(sec["models"]) * len(sec["rules"]) * len(sec["seeds"])
+def expected_runs(project: Project, study: str | None = None) -> int:
+    """Runs a study registers at smoke scale (every study's when ``study`` is None): models x rules x
+    seeds for grid studies, families x seeds for family studies (shared_geometry)."""
+    params = smoke_params(project)
+    total = 0
+    for name, sec in params.items():
+        if study not in (None, name) or not isinstance(sec, dict) or "seeds" not in sec:
+            continue
+        if "models" in sec:
+            total += len(sec["models"]) * len(sec["rules"]) * len(sec["seeds"])
+        elif "families" in sec:
+            total += len(sec["families"]) * len(sec["seeds"])
+    return total
 
 
 @pytest.fixture(scope="module")

@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("analyze", help="run an analysis on run records (model simulations take no inputs)")
     s.add_argument("name")
-    s.add_argument("--inputs", nargs="*", default=[])
+    s.add_argument("--inputs", nargs="*", default=[], help="run records or tables (none for self-contained simulations)")
     s.add_argument("--out", required=True)
     s.add_argument("--options", default="{}")
     s.set_defaults(func=cmd_analyze)

@@ -80,6 +80,10 @@ def _describe(error: jsonschema.ValidationError) -> str:
 def validate_params(cfg: dict, schema_path: str | Path, source: str = "params.yaml") -> None:
     """Validate ``cfg`` against the JSON schema at ``schema_path``; raise ConfigError listing every problem."""
     schema = load_yaml(schema_path)
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as e:
+        raise ConfigError(f"{schema_path}: not a valid JSON schema at '{_key_path(e.absolute_path)}' ({e.message})") from None
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(cfg), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if errors:
@@ -143,3 +147,34 @@ def grid_runs(cfg: dict, study: str) -> list[dict]:
         for rule_label, rule in sec["rules"].items()
         for seed in sec["seeds"]
     ]
+
+
+def study_run(cfg: dict, study: str, model_label: str, rule: dict, rule_label: str) -> dict:
+    """One run of a study section with ``dataset``, ``models``, ``train``, ``record`` and one ``seed``:
+    the model named ``model_label`` trained with ``rule`` (for studies whose runs are not a full grid)."""
+    sec = cfg[study]
+    return make_run(
+        cfg,
+        dataset=sec["dataset"],
+        model=sec["models"][model_label],
+        rule=rule,
+        train=sec["train"],
+        record=sec["record"],
+        seed=sec["seed"],
+        rule_label=rule_label,
+        model_label=model_label,
+    )
+
+
+def family_runs(cfg: dict, study: str) -> dict[str, list[dict]]:
+    """Runs of a study laid out as ``families`` x ``seeds`` on one ``dataset`` with one ``rule``: each
+    family has its own ``model`` and records its own ``layers`` (no checkpoints, no per-step series)."""
+    sec = cfg[study]
+    out = {}
+    for family, fam in sec["families"].items():
+        record = {**sec["record"], "layers": list(fam["layers"]), "checkpoints": False, "per_step": []}
+        out[family] = [
+            make_run(cfg, dataset=sec["dataset"], model=fam["model"], rule=sec["rule"], train=sec["train"], record=record, seed=seed, model_label=family)
+            for seed in sec["seeds"]
+        ]
+    return out

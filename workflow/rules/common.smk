@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 try:
-    from learnscope.config import grid_runs, validate_params
+    from learnscope.config import family_runs, grid_runs, validate_params
     from learnscope.errors import ConfigError
     from learnscope.output_cache import ensure_output_cache
     from learnscope.provenance import analysis_digest, figure_digest, step_digest

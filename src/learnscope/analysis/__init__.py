@@ -3,10 +3,31 @@
 ``ANALYSES`` maps the CLI name (``learnscope analyze NAME``) to ``fn(inputs, out, options)``.
 """
 
-from learnscope.analysis import concept_drift, continual, interference, learning_curves, lr_grid, prospective_index, target_alignment, weight_space
+from learnscope.analysis import (
+    concept_drift,
+    continual,
+    interference,
+    learning_curves,
+    lr_grid,
+    modified_equation,
+    neuron_dynamics,
+    prospective_index,
+    shared_geometry,
+    symmetry_dynamics,
+    symmetry_fields,
+    target_alignment,
+    weight_space,
+    xor_simulation,
+)
 
 ANALYSES = {
     "learning-curves": learning_curves.main,
+    "symmetry-dynamics": symmetry_dynamics.main,
+    "neuron-dynamics": neuron_dynamics.main,
+    "symmetry-fields": symmetry_fields.main,
+    "modified-equation": modified_equation.main,
+    "shared-geometry": shared_geometry.main,
+    "xor-simulation": xor_simulation.main,
     "interference": interference.main,
     "target-alignment": target_alignment.main,
     "prospective-index": prospective_index.main,

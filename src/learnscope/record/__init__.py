@@ -12,6 +12,8 @@ Layout (format ``learnscope-run/1``)::
     /activations/<layer>   (T, n_probe, ...) each recorded layer's output on the probe set
     /probe/index, /probe/labels              which test items the probe set is
     /per_step/<name>       (n_steps,)        per-step quantities (batch_loss, ...)
+    /trackers/<name>/...   (T, ...)          stateful trackers' float64 arrays per record point
+                                             (e.g. symmetry/scale/conv1/{empirical,theory,gradient_flow})
 
 Only the first ``n_records`` rows are valid (fewer than T when a run diverged). Files are written to a
 temporary name and renamed when complete, without timestamps, so equal inputs give equal bytes.

@@ -94,6 +94,22 @@ class RunRecord:
         return self.file[key][()]
 
     @property
+    def tracked_names(self) -> list[str]:
+        """Paths of every tracker array, ``<tracker>/<path>`` (e.g. ``symmetry/scale/conv1/theory``)."""
+        if "trackers" not in self.file:
+            return []
+        names: list[str] = []
+        self.file["trackers"].visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset) else None)
+        return sorted(names)
+
+    def tracked(self, name: str) -> np.ndarray:
+        """A tracker's array over the valid record points, shape (n_records, ...)."""
+        key = f"trackers/{name}"
+        if key not in self.file or not isinstance(self.file[key], h5py.Dataset):
+            raise RecordError(f"{self.path}: has no {key} (available: {', '.join(self.tracked_names) or 'none'})")
+        return self.file[key][: self.n_records]
+
+    @property
     def probe_labels(self) -> np.ndarray:
         return self.file["probe/labels"][()]
 

@@ -47,8 +47,16 @@ class RunWriter:
             self.file.create_dataset(key, shape=(self.n_points, *value.shape), dtype=value.dtype)
         self.file[key][self.row] = value
 
-    def record(self, step: int, *, scalars: dict[str, float], checkpoints: dict[str, np.ndarray], activations: dict[str, np.ndarray]) -> None:
-        """Fill the next record row."""
+    def record(
+        self,
+        step: int,
+        *,
+        scalars: dict[str, float],
+        checkpoints: dict[str, np.ndarray],
+        activations: dict[str, np.ndarray],
+        tracked: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        """Fill the next record row. ``tracked`` holds trackers' arrays, keyed ``<tracker>/<path>``."""
         if self.row >= self.n_points:
             raise IndexError(f"{self.path}: more record points than the {self.n_points} scheduled")
         self._steps[self.row] = step
@@ -58,6 +66,8 @@ class RunWriter:
             self._put("checkpoints", name, np.asarray(v))
         for name, v in activations.items():
             self._put("activations", name, np.asarray(v, dtype=np.float32))
+        for name, v in (tracked or {}).items():
+            self._put("trackers", name, np.asarray(v, dtype=np.float64))
         self.row += 1
 
     def close(self, status: str, per_step: dict[str, np.ndarray], diverged_at_step: int = -1) -> Path:

@@ -1,8 +1,8 @@
 """Rules that follow the gradient of the loss with a standard optimiser: SGD, SGD+momentum, Adam.
 
 - ``sgd``:      theta <- theta - lr * (g + wd * theta)
-- ``momentum``: v <- mu v + (g + wd * theta); theta <- theta - lr * v      (PyTorch's heavy-ball form;
-  ``nesterov: true`` for Nesterov's variant)
+- ``momentum``: v <- mu v + (1 - dampening) (g + wd * theta); theta <- theta - lr * v  (PyTorch's
+  heavy-ball form, whose first v is g + wd * theta; ``nesterov: true`` for Nesterov's variant)
 - ``adam``:     Kingma & Ba (2015) with bias correction; ``weight_decay`` is L2 added to the gradient.
 
 ``GradientRule.backward`` is the credit-assignment hook: subclasses that change how gradients are
@@ -27,7 +27,12 @@ def make_optimizer(kind: str, params, config: dict) -> torch.optim.Optimizer:
         return torch.optim.SGD(params, lr=lr, weight_decay=wd)
     if kind == "momentum":
         return torch.optim.SGD(
-            params, lr=lr, momentum=float(config.get("momentum", 0.9)), nesterov=bool(config.get("nesterov", False)), weight_decay=wd
+            params,
+            lr=lr,
+            momentum=float(config.get("momentum", 0.9)),
+            dampening=float(config.get("dampening", 0.0)),
+            nesterov=bool(config.get("nesterov", False)),
+            weight_decay=wd,
         )
     if kind == "adam":
         betas = tuple(config.get("betas", (0.9, 0.999)))

@@ -19,7 +19,7 @@ from learnscope.models import build_model
 from learnscope.provenance import step_digest
 from learnscope.record import RunWriter
 from learnscope.rules import build_rule
-from learnscope.train.recorder import Recorder, loss_function, record_schedule
+from learnscope.train.recorder import Recorder, as_input, loss_function, record_schedule
 
 
 def resolve_device(name: str) -> torch.device:
@@ -55,19 +55,20 @@ def train_run(run: dict, dataset: Dataset, out: str | Path, threads: int = 1) ->
     if batch_size > len(dataset.x_train):
         raise ConfigError(f"train.batch_size {batch_size} exceeds the {len(dataset.x_train)} training items of {dataset.name!r}")
 
+    dtype = {"float32": torch.float32, "float64": torch.float64}[train.get("dtype", "float32")]
     torch.manual_seed(seed)
-    model = build_model(run["model"], dataset.input_shape, dataset.n_outputs).to(device)
+    model = build_model(run["model"], dataset.input_shape, dataset.n_outputs).to(device=device, dtype=dtype)
     rule = build_rule(run["rule"])
     model = rule.setup(model)
     model.train()
     loss_fn = loss_function(dataset.task)
-    x_train = torch.as_tensor(dataset.x_train, device=device)
-    y_train = torch.as_tensor(dataset.y_train, device=device)
+    x_train = as_input(dataset.x_train, device, dtype)
+    y_train = as_input(dataset.y_train, device, dtype)
 
     schedule = record_schedule(steps, int(run["record"]["points"]), run["record"].get("spacing", "linear"))
     writer = RunWriter(out, run, make_run_id(run), step_digest("train"), len(schedule))
     try:
-        recorder = Recorder(writer, model, rule, dataset, run["record"], device)
+        recorder = Recorder(writer, model, rule, dataset, run["record"], device, dtype)
         data_seed = int(train.get("data_seed", seed))
         batch_iter = batches(len(x_train), batch_size, steps, data_seed)
         record_at = set(int(s) for s in schedule)
@@ -78,6 +79,7 @@ def train_run(run: dict, dataset: Dataset, out: str | Path, threads: int = 1) ->
             if step == steps:
                 break
             idx = torch.as_tensor(next(batch_iter), device=device)
+            recorder.before_step()
             res = rule.step(model, x_train[idx], y_train[idx], loss_fn)
             recorder.after_step(res)
             if not math.isfinite(float(res.loss)):

@@ -3,8 +3,9 @@ every step it stores the per-step quantities an analysis asked for.
 
 ``record`` params: ``points`` (T record points from initialisation to the end, inclusive),
 ``spacing`` (``linear`` or ``log``: log-spaced points resolve early training), ``layers`` (``all`` or a
-list of layer names), ``checkpoints`` (store the state dict at each point) and ``per_step`` (names
-from ``PER_STEP``).
+list of layer names), ``checkpoints`` (store the state dict at each point), ``per_step`` (names
+from ``PER_STEP``) and ``trackers`` (names from ``TRACKERS``: stateful observers that see every step,
+before and after the update, and write arrays at each record point under ``trackers/<name>/``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from learnscope.data import Dataset
 from learnscope.errors import ConfigError
 from learnscope.record import RunWriter
 from learnscope.rules import LearningRule, StepResult
+from learnscope.train.trackers import TRACKERS
 
 
 def _grad_norm(model: nn.Module, rule: LearningRule, res: StepResult) -> float:
@@ -55,10 +57,25 @@ def record_schedule(steps: int, points: int, spacing: str = "linear") -> np.ndar
     return np.unique(np.round(s).astype(np.int64))
 
 
+def as_input(array: np.ndarray, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """A dataset array on ``device``; floating arrays in the training precision ``dtype``, labels as they are."""
+    t = torch.as_tensor(array, device=device)
+    return t.to(dtype) if t.is_floating_point() else t
+
+
 class Recorder:
     """Collects what the run record holds and hands it to a :class:`RunWriter`."""
 
-    def __init__(self, writer: RunWriter, model: nn.Module, rule: LearningRule, dataset: Dataset, spec: dict, device: torch.device):
+    def __init__(
+        self,
+        writer: RunWriter,
+        model: nn.Module,
+        rule: LearningRule,
+        dataset: Dataset,
+        spec: dict,
+        device: torch.device,
+        dtype: torch.dtype = torch.float32,
+    ):
         self.writer, self.model, self.rule, self.dataset = writer, model, rule, dataset
         self.device = device
         self.loss_fn = loss_function(dataset.task)
@@ -75,11 +92,15 @@ class Recorder:
             raise ConfigError(f"record.per_step: {unknown} are not per-step quantities (allowed: {', '.join(PER_STEP)})")
         self.per_step_names = list(spec.get("per_step", ["batch_loss"]))
         self.per_step: dict[str, list[float]] = {n: [] for n in self.per_step_names}
+        unknown = [n for n in spec.get("trackers", []) if n not in TRACKERS]
+        if unknown:
+            raise ConfigError(f"record.trackers: {unknown} are not trackers (allowed: {', '.join(TRACKERS)})")
+        self.trackers = {n: TRACKERS[n](model, rule) for n in spec.get("trackers", [])}
         self.tensors = {
-            split: (torch.as_tensor(getattr(dataset, f"x_{split}"), device=device), torch.as_tensor(getattr(dataset, f"y_{split}"), device=device))
+            split: (as_input(getattr(dataset, f"x_{split}"), device, dtype), as_input(getattr(dataset, f"y_{split}"), device, dtype))
             for split in ("train", "test")
         }
-        self.probe_x = torch.as_tensor(dataset.probe_x, device=device)
+        self.probe_x = as_input(dataset.probe_x, device, dtype)
         writer.write_static("probe", {"index": dataset.probe_index, "labels": dataset.probe_y})
 
     @torch.no_grad()
@@ -121,11 +142,18 @@ class Recorder:
         if self.checkpoints:
             ckpt = {k: v.detach().cpu().numpy() for k, v in self.model.state_dict().items()}
             ckpt.update({f"rule.{k}": v.detach().cpu().numpy() for k, v in self.rule.extra_state().items()})
-        self.writer.record(step, scalars=scalars, checkpoints=ckpt, activations=acts)
+        tracked = {f"{n}/{k}": v for n, tr in self.trackers.items() for k, v in tr.record().items()}
+        self.writer.record(step, scalars=scalars, checkpoints=ckpt, activations=acts, tracked=tracked)
+
+    def before_step(self) -> None:
+        for tr in self.trackers.values():
+            tr.before_step()
 
     def after_step(self, res: StepResult) -> None:
         for n in self.per_step_names:
             self.per_step[n].append(PER_STEP[n](self.model, self.rule, res))
+        for tr in self.trackers.values():
+            tr.after_step(res)
 
 
 def loss_function(task: str):

@@ -1,0 +1,88 @@
+"""Symmetry dynamics (Kunin et al., ICLR 2021): the per-unit quantities of the ``symmetry`` tracker and
+their exact-theory and gradient-flow predictions, as one long table over runs and record points.
+
+One row per (run, family, layer, unit, record point): ``empirical``, ``theory``, ``gradient_flow`` and
+the time t = eta (1 - dampening) k. ``relative_errors`` gives, per trajectory, the paper's error measure
+max_t |emp - pred| / max_t |emp|.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from learnscope.atomic import atomic_path
+from learnscope.errors import RecordError
+from learnscope.record import open_run
+
+RUN_COLUMNS = ["run_id", "model", "rule", "lr", "weight_decay", "momentum", "dampening", "status"]
+SERIES = ("empirical", "theory", "gradient_flow")
+
+
+def run_table(path: str | Path) -> pd.DataFrame:
+    """All tracked symmetry series of one run record, long by unit and record point."""
+    with open_run(path) as run:
+        names = [n for n in run.tracked_names if n.startswith("symmetry/") and n.endswith("/empirical")]
+        if not names:
+            raise RecordError(f"{path}: no symmetry tracker arrays; train it with record.trackers: [symmetry]")
+        rule = run.config["rule"]
+        meta = {
+            "run_id": run.run_id,
+            "model": run.config["labels"]["model"],
+            "rule": rule["name"],
+            "lr": float(rule["lr"]),
+            "weight_decay": float(rule.get("weight_decay", 0.0)),
+            "momentum": float(rule.get("momentum", 0.9)) if rule["name"] == "momentum" else 0.0,
+            "dampening": float(rule.get("dampening", 0.0)) if rule["name"] == "momentum" else 0.0,
+            "status": run.status,
+        }
+        steps, time = run.steps, run.tracked("symmetry/time")
+        frames = []
+        for name in names:
+            _, family, layer, _ = name.split("/")
+            data = {s: run.tracked(f"symmetry/{family}/{layer}/{s}") for s in SERIES}
+            n_t, n_u = data["empirical"].shape
+            frame = pd.DataFrame(
+                {
+                    "family": family,
+                    "layer": layer,
+                    "unit": np.tile(np.arange(n_u), n_t),
+                    "step": np.repeat(steps, n_u),
+                    "time": np.repeat(time, n_u),
+                    **{s: v.reshape(-1) for s, v in data.items()},
+                }
+            )
+            frames.append(frame)
+    table = pd.concat(frames, ignore_index=True)
+    for i, (k, v) in enumerate(meta.items()):
+        table.insert(i, k, v)
+    return table
+
+
+def relative_errors(table: pd.DataFrame) -> pd.DataFrame:
+    """Per trajectory (run, family, layer, unit): max_t |emp - pred| / max_t |emp| for theory and gradient flow."""
+    keys = ["run_id", "model", "lr", "weight_decay", "momentum", "family", "layer", "unit"]
+    t = table.assign(
+        abs_emp=table["empirical"].abs(),
+        err_theory=(table["empirical"] - table["theory"]).abs(),
+        err_gradient_flow=(table["empirical"] - table["gradient_flow"]).abs(),
+    )
+    g = t.groupby(keys, sort=True)[["abs_emp", "err_theory", "err_gradient_flow"]].max().reset_index()
+    g["relerr_theory"] = g["err_theory"] / g["abs_emp"]
+    g["relerr_gradient_flow"] = g["err_gradient_flow"] / g["abs_emp"]
+    return g[keys + ["relerr_theory", "relerr_gradient_flow"]]
+
+
+def layer_sums(table: pd.DataFrame) -> pd.DataFrame:
+    """Each layer's quantity summed over its units (the paper's layer-wise curves), per record point;
+    ``unit`` is -1 on these rows."""
+    keys = RUN_COLUMNS + ["family", "layer", "step", "time"]
+    return table.groupby(keys, sort=True)[list(SERIES)].sum().reset_index().assign(unit=-1)
+
+
+def main(inputs: list[str], out: str, options: dict) -> None:
+    table = pd.concat([run_table(p) for p in inputs], ignore_index=True)
+    with atomic_path(out) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.17g")

@@ -1,0 +1,234 @@
+"""Exact theory of symmetry-constrained neuron dynamics, recorded online (Kunin et al., ICLR 2021,
+"Neural Mechanics: Symmetry and Broken Conservation Laws in Deep Learning Dynamics").
+
+Groups of parameters (found from the model's layer blocks, whether or not the symmetry holds there, so
+that the laws can also be applied where they should fail, as negative controls):
+
+- translation, per input column j of the read-out Linear (bias as one more column):
+  y_j = sum_c W[c, j]. Softmax makes <g, 1_A> = 0.
+- scale, per output channel k of every conv block: x_k = |W[k]|^2 + b_k^2. Batch norm after the conv
+  makes <g, theta_A> = 0.
+- rescale, per channel c between consecutive conv blocks l, l+1 (outgoing minus incoming):
+  D_c = |W_{l+1}[:, c]|^2 - (|W_l[c]|^2 + b_l[c]^2). ReLU makes <g, theta_out - theta_in> = 0.
+
+Predictions with learning rate eta, weight decay lambda, momentum beta, dampening tau and time
+t = eta (1 - tau) k at step k (torch heavy ball, ``v <- beta v + (1 - tau) d``, d = g + lambda theta):
+
+- SGD (beta = 0), the paper's exact dynamics:
+  translation y(t) = e^{-lambda t} y(0);
+  scale x(t) = e^{-2 lambda t} x(0) + eta^2 sum_{j<k} e^{-2 lambda (t - t_j)} |d_j|^2 (rescale: the same
+  with |d_out|^2 - |d_in|^2).
+- momentum (beta > 0), the driven damped harmonic oscillator of the modified flow
+  (D/2) theta'' + (1 - beta) theta' = -g_lambda with D = eta (1 - tau)(1 + beta):
+  x'' + 2 gamma x' + omega^2 x = 2 |theta'|^2, gamma = (1 - beta)/D, omega^2 = 4 lambda / D
+  (translation: omega^2 = 2 lambda / D and no forcing). With the roots r1, r2 of s^2 + 2 gamma s +
+  omega^2 and x'(0) = 0: x(t) = x(0) (r1 e^{r2 t} - r2 e^{r1 t})/(r1 - r2) + (2 eta/(1 - tau))
+  sum_{j<k} G(t - t_j) |v_j|^2 with the Green's function G(s) = (e^{r1 s} - e^{r2 s})/(r1 - r2)
+  (s e^{-gamma s} when critically damped). Under-, critically and over-damped regimes are the complex,
+  double and real roots of the same expression.
+- gradient flow, the "conserved" law: x(t) = e^{-2 lambda t/(1 - beta)} x(0), y(t) = e^{-lambda t/(1 - beta)} y(0)
+  (constant when lambda = 0).
+
+The sums are kept as decayed running buffers in float64/complex128, A <- e^{r Delta} (A + s) with
+Re r <= 0, so nothing overflows (the original code summed growing exponentials in float128).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from learnscope.errors import ConfigError
+from learnscope.rules import LearningRule, StepResult
+
+
+class _Group:
+    """One layer's units of one family: how to read its quantity and its driving term per unit."""
+
+    def __init__(self, family: str, layer: str, parts: list[tuple[nn.Parameter, str, int]]):
+        # parts: (parameter, role, sign). role "rows": sum over all but dim 0 (one value per output unit);
+        # role "cols": sum over all but dim 1 (one value per input unit); role "bias": elementwise;
+        # role "colsum" / "bias_total": translation column sums (linear in theta).
+        self.family, self.layer, self.parts = family, layer, parts
+
+    def _reduce(self, tensors: list[torch.Tensor]) -> np.ndarray:
+        out = None
+        for (_, role, sign), t in zip(self.parts, tensors):
+            t = t.detach().double()
+            if role == "rows":
+                v = t.pow(2).sum(dim=tuple(range(1, t.dim())))
+            elif role == "cols":
+                v = t.pow(2).sum(dim=(0, *range(2, t.dim())))
+            elif role == "bias":
+                v = t.pow(2)
+            elif role == "colsum":
+                v = t.sum(dim=0)
+            else:  # "bias_total": the bias as one more translation column
+                v = t.sum().reshape(1)
+            out = sign * v if out is None else (torch.cat([out, sign * v]) if role == "bias_total" else out + sign * v)
+        return out.cpu().numpy()
+
+    def value(self) -> np.ndarray:
+        """The quantity conserved under gradient flow, per unit (float64)."""
+        return self._reduce([p for p, _, _ in self.parts])
+
+    def drive(self, tensors: list[torch.Tensor]) -> np.ndarray:
+        """Per-unit squared norm (signed sum for rescale) of per-parameter tensors (update or momentum);
+        scale and rescale groups only."""
+        return self._reduce(tensors)
+
+
+def _blocks(model: nn.Module) -> list[tuple[str, nn.Conv2d | None, nn.Linear | None]]:
+    """(layer name, its first Conv2d, its first Linear) for every block of ``model.layer_modules()``."""
+    out = []
+    for name, block in model.layer_modules().items():
+        mods = list(block.modules())
+        conv = next((m for m in mods if isinstance(m, nn.Conv2d)), None)
+        lin = next((m for m in mods if isinstance(m, nn.Linear)), None)
+        out.append((name, conv, lin))
+    return out
+
+
+def symmetry_groups(model: nn.Module) -> list[_Group]:
+    """Translation groups of the last Linear, scale groups of every conv, rescale groups of conv pairs."""
+    blocks = _blocks(model)
+    groups: list[_Group] = []
+    convs = [(n, c) for n, c, _ in blocks if c is not None]
+    for name, conv in convs:
+        parts = [(conv.weight, "rows", 1)] + ([(conv.bias, "bias", 1)] if conv.bias is not None else [])
+        groups.append(_Group("scale", name, parts))
+    for (n1, c1), (n2, c2) in zip(convs, convs[1:]):
+        parts = [(c2.weight, "cols", 1), (c1.weight, "rows", -1)] + ([(c1.bias, "bias", -1)] if c1.bias is not None else [])
+        groups.append(_Group("rescale", f"{n1}_{n2}", parts))
+    linears = [(n, lin) for n, _, lin in blocks if lin is not None]
+    if linears:
+        name, lin = linears[-1]
+        parts = [(lin.weight, "colsum", 1)] + ([(lin.bias, "bias_total", 1)] if lin.bias is not None else [])
+        groups.append(_Group("translation", name, parts))
+    if not groups:
+        raise ConfigError("record.trackers: 'symmetry' needs a model with conv layers or a linear read-out")
+    return groups
+
+
+def oscillator_roots(gamma: float, omega2: float) -> tuple[complex, complex]:
+    """Roots of s^2 + 2 gamma s + omega^2 (complex when under-damped)."""
+    disc = complex(gamma * gamma - omega2) ** 0.5
+    return -gamma + disc, -gamma - disc
+
+
+def homogeneous(t: float, gamma: float, omega2: float) -> float:
+    """Solution at t of x'' + 2 gamma x' + omega^2 x = 0 with x(0) = 1, x'(0) = 0."""
+    r1, r2 = oscillator_roots(gamma, omega2)
+    if abs(r1 - r2) <= 1e-9 * max(1.0, abs(gamma)):
+        return math.exp(-gamma * t) * (1.0 + gamma * t)
+    return float(((r1 * np.exp(r2 * t) - r2 * np.exp(r1 * t)) / (r1 - r2)).real)
+
+
+class _Driven:
+    """Running value of sum_{j<k} G(t_k - t_j) s_j for the oscillator's Green's function, per unit."""
+
+    def __init__(self, gamma: float, omega2: float, dt: float, n: int):
+        self.r1, self.r2 = oscillator_roots(gamma, omega2)
+        self.critical = abs(self.r1 - self.r2) <= 1e-9 * max(1.0, abs(gamma))
+        self.gamma, self.dt = gamma, dt
+        self.a1 = np.zeros(n, dtype=np.complex128)
+        self.a2 = np.zeros(n, dtype=np.complex128)
+        self.e1, self.e2 = np.exp(self.r1 * dt), np.exp(self.r2 * dt)
+
+    def add(self, s: np.ndarray) -> None:
+        if self.critical:
+            # a1 = sum e^{-gamma (t - t_j)} s_j; a2 = sum (t - t_j) e^{-gamma (t - t_j)} s_j
+            decay = math.exp(-self.gamma * self.dt)
+            self.a2 = decay * (self.a2 + self.dt * (self.a1 + s))
+            self.a1 = decay * (self.a1 + s)
+        else:
+            self.a1 = self.e1 * (self.a1 + s)
+            self.a2 = self.e2 * (self.a2 + s)
+
+    def value(self) -> np.ndarray:
+        if self.critical:
+            return self.a2.real.copy()
+        return ((self.a1 - self.a2) / (self.r1 - self.r2)).real
+
+
+class SymmetryTracker:
+    """Per-unit empirical quantities, exact-theory and gradient-flow predictions at every record point."""
+
+    name = "symmetry"
+
+    def __init__(self, model: nn.Module, rule: LearningRule):
+        cfg = rule.config
+        if cfg.get("name") not in ("sgd", "momentum") or cfg.get("optimizer", cfg["name"]) not in ("sgd", "momentum"):
+            raise ConfigError(f"record.trackers: 'symmetry' needs the sgd or momentum rule, not {cfg.get('name')!r}")
+        if cfg.get("nesterov", False):
+            raise ConfigError("record.trackers: 'symmetry' has no theory for Nesterov momentum (set nesterov: false)")
+        self.rule = rule
+        self.eta = float(cfg["lr"])
+        self.lam = float(cfg.get("weight_decay", 0.0))
+        self.beta = float(cfg.get("momentum", 0.9)) if cfg["name"] == "momentum" else 0.0
+        self.tau = float(cfg.get("dampening", 0.0)) if self.beta > 0 else 0.0
+        self.dt = self.eta * (1.0 - self.tau)
+        self.groups = symmetry_groups(model)
+        self.params = list(dict.fromkeys(p for g in self.groups for p, _, _ in g.parts))
+        self.x0 = {id(g): g.value() for g in self.groups}
+        self.k = 0
+        self.before: dict[int, torch.Tensor] = {}
+        if self.beta == 0.0:
+            self.buffers = {id(g): np.zeros_like(self.x0[id(g)]) for g in self.groups if g.family != "translation"}
+        else:
+            d = self.eta * (1.0 - self.tau) * (1.0 + self.beta)
+            self.gamma = (1.0 - self.beta) / d
+            self.omega2 = {"translation": 2.0 * self.lam / d, "scale": 4.0 * self.lam / d, "rescale": 4.0 * self.lam / d}
+            self.buffers = {
+                id(g): _Driven(self.gamma, self.omega2[g.family], self.dt, len(self.x0[id(g)])) for g in self.groups if g.family != "translation"
+            }
+
+    def before_step(self) -> None:
+        if self.beta == 0.0 and self.lam > 0.0:
+            self.before = {id(p): p.detach().clone() for p in self.params}
+
+    def _direction(self, p: nn.Parameter) -> torch.Tensor:
+        """The tensor whose squared norm drives the law: d = g + lambda theta (SGD) or the momentum buffer."""
+        if self.beta > 0.0:
+            return self.rule.optimizer.state[p]["momentum_buffer"]
+        g = p.grad if p.grad is not None else torch.zeros_like(p)
+        return g + self.lam * self.before[id(p)] if self.lam > 0.0 else g
+
+    def after_step(self, res: StepResult) -> None:
+        for g in self.groups:
+            if g.family == "translation":
+                continue
+            s = g.drive([self._direction(p) for p, _, _ in g.parts])
+            buf = self.buffers[id(g)]
+            if self.beta == 0.0:
+                self.buffers[id(g)] = math.exp(-2.0 * self.lam * self.dt) * (buf + self.eta**2 * s)
+            else:
+                buf.add(s)
+        self.before = {}
+        self.k += 1
+
+    def _theory(self, g: _Group, t: float) -> np.ndarray:
+        x0 = self.x0[id(g)]
+        if self.beta == 0.0:
+            rate = 1.0 if g.family == "translation" else 2.0
+            drive = 0.0 if g.family == "translation" else self.buffers[id(g)]
+            return math.exp(-rate * self.lam * t) * x0 + drive
+        hom = homogeneous(t, self.gamma, self.omega2[g.family]) * x0
+        if g.family == "translation":
+            return hom
+        return hom + 2.0 * self.eta / (1.0 - self.tau) * self.buffers[id(g)].value()
+
+    def record(self) -> dict[str, np.ndarray]:
+        """Arrays of this record point, keyed ``<family>/<layer>/<series>``, plus ``time``."""
+        t = self.dt * self.k
+        out = {"time": np.asarray(t, dtype=np.float64)}
+        for g in self.groups:
+            rate = (1.0 if g.family == "translation" else 2.0) * self.lam / (1.0 - self.beta)
+            key = f"{g.family}/{g.layer}"
+            out[f"{key}/empirical"] = g.value()
+            out[f"{key}/theory"] = np.asarray(self._theory(g, t), dtype=np.float64)
+            out[f"{key}/gradient_flow"] = math.exp(-rate * t) * self.x0[id(g)]
+        return out

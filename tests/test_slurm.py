@@ -1,0 +1,51 @@
+"""The cluster profile against a real one-node Slurm (tests/slurm/local-cluster.sh): a study target is
+submitted through workflow/profiles/slurm and every job goes through sbatch."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import REPO, make_project
+
+pytestmark = pytest.mark.integration
+
+CLUSTER = REPO / "tests/slurm/local-cluster.sh"
+
+
+@pytest.fixture
+def slurm(tmp_path):
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        pytest.skip("the local Slurm cluster needs root and Debian's packages")
+    subprocess.run([str(CLUSTER), "install"], check=True)
+    state = tmp_path / "slurm"
+    up = subprocess.run([str(CLUSTER), "up", str(state)], capture_output=True, text=True)
+    assert up.returncode == 0, up.stderr
+    try:
+        yield str(state / "slurm.conf")
+    finally:
+        subprocess.run([str(CLUSTER), "down", str(state)], check=True)
+
+
+def test_study_runs_through_the_slurm_profile(tmp_path, slurm):
+    project = make_project(tmp_path)
+    project.env["SLURM_CONF"] = slurm
+    res = project.snakemake(
+        "--workflow-profile", "workflow/profiles/slurm", "--slurm-no-account",
+        "figures/rule_zoo/all", "--configfile", "config/smoke.yaml",
+    )
+    out = res.stdout + res.stderr
+    claims = json.loads(project.path("results/rule_zoo/claims.json").read_text())
+    assert all(c["pass"] for c in claims if c["gated"])
+    assert project.path("figures/rule_zoo/learning_curves.png").stat().st_size > 0
+    # every job was submitted with sbatch, the many-seed training as one array job
+    submitted = out.count("has been submitted with SLURM jobid")
+    assert submitted >= 5, out[-3000:]
+    assert "array" in out.lower()
+    jobs = subprocess.run(["squeue", "-h", "-t", "all", "-o", "%i %T"], env=project.env, capture_output=True, text=True, check=True).stdout.split("\n")
+    finished = [j for j in jobs if j.strip()]
+    assert finished and all(j.endswith("COMPLETED") for j in finished), finished
