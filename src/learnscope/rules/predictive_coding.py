@@ -149,7 +149,6 @@ class Relaxed:
     values: list[torch.Tensor]  # relaxed hidden value nodes x_l
     state: State  # the energy terms there
     energies: list[float]  # batch energy before each inference step and at the end (T + 1 values)
-    initial_output: torch.Tensor  # the feed-forward prediction
 
 
 @torch.no_grad()
@@ -157,7 +156,7 @@ def relax(layers: list[Layer], s: torch.Tensor, y: torch.Tensor, loss_fn: LossFn
     """Inference phase: ``steps`` gradient steps of the value nodes on F, weights fixed (see module doc)."""
     xs = feedforward_values(layers, s)
     st = evaluate(layers, s, xs, y, loss_fn, beta)
-    initial, energies, previous = st.output, [st.energy], float("inf")
+    energies, previous = [st.energy], float("inf")
     for _ in range(steps):
         if st.energy >= previous:
             rate *= discount
@@ -165,7 +164,7 @@ def relax(layers: list[Layer], s: torch.Tensor, y: torch.Tensor, loss_fn: LossFn
         xs = [x - rate * g for x, g in zip(xs, value_gradients(layers, xs, st))]
         st = evaluate(layers, s, xs, y, loss_fn, beta)
         energies.append(st.energy)
-    return Relaxed(values=xs, state=st, energies=energies, initial_output=initial)
+    return Relaxed(values=xs, state=st, energies=energies)
 
 
 @torch.no_grad()
