@@ -5,55 +5,8 @@
 # concept drift (relabelling) and continual learning (alternating tasks) are analysis steps on the
 # prepared dataset.
 
-from learnscope.config import make_run
 
-PC = config["prospective_configuration"]
-PC_TOY_CODE = ("analysis/toy_nets.py", "rules", "models")
-
-
-def pc_options(section):
-    """An experiment's options for its analysis step: everything but its claim thresholds."""
-    return json.dumps({k: v for k, v in PC[section].items() if k != "claims"}, sort_keys=True)
-
-
-def pc_rule(label, lr, inference_steps, sec):
-    """BP (plain SGD) or PC at learning rate ``lr``."""
-    if label == "BP":
-        return {"name": "sgd", "lr": lr}
-    return {"name": "predictive_coding", "lr": lr, "inference_steps": inference_steps, "inference_rate": sec["inference_rate"]}
-
-
-def pc_grid_runs(sec, conditions):
-    """Runs of (condition label, model, train, PC inference steps) x rule x its lr grid x seeds."""
-    return [
-        make_run(config, dataset=sec["dataset"], model=model, rule=pc_rule(label_rule, lr, steps, sec), train=train,
-                 record=sec["record"], seed=seed, rule_label=label_rule, model_label=str(label))
-        for label, model, train, steps in conditions
-        for label_rule in ("BP", "PC")
-        for lr in sec["lrs"][label_rule]
-        for seed in sec["seeds"]
-    ]
-
-
-def pc_depth_conditions(sec):
-    """Fig. 3f-h: depth L = weight layers, width ``width``, bias-free; PC gets T = steps_per_layer * L."""
-    model = lambda L: {"kind": "mlp", "hidden": [sec["width"]] * (L - 1), "activation": sec["activation"], "bias": False, "init": sec["init"]}
-    return [(L, model(L), sec["train"], sec["inference_steps_per_layer"] * L) for L in sec["depths"]]
-
-
-def pc_batch_conditions(sec):
-    """Fig. 4b-c: the same number of training samples seen at every batch size."""
-    train = lambda B: {"steps": sec["samples"] // B, "batch_size": B}
-    return [(B, sec["model"], train(B), sec["inference_steps"]) for B in sec["batch_sizes"]]
-
-
-PC_DEPTH_RUNS = run_files(pc_grid_runs(PC["depth"], pc_depth_conditions(PC["depth"])))
-PC_BATCH_RUNS = run_files(pc_grid_runs(PC["batch_size"], pc_batch_conditions(PC["batch_size"])))
-
-FIGURES["prospective_configuration"] = {
-    name: {"inputs": [f"results/prospective_configuration/{name}.csv"], "options": {**PC[name]}}
-    for name in ("interference", "weight_space", "target_alignment", "prospective_index", "depth", "batch_size", "concept_drift", "continual")
-}
+include: "prospective_configuration_runs.smk"
 
 
 rule pc_interference:
