@@ -16,7 +16,6 @@ import jsonschema
 import yaml
 
 from learnscope.errors import ConfigError
-from learnscope.record.identity import digest, run_id  # noqa: F401  (re-exported)
 
 
 def load_yaml(path: str | Path) -> dict:
