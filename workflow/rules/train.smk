@@ -20,3 +20,8 @@ rule train:
     cache: True
     shell:
         "learnscope train --run {params.run:q} --data {input.data} --out {output} --threads {threads} > {log} 2>&1"
+
+
+rule runs_all:
+    input:
+        lambda wc: sorted(f"results/runs/{run}.h5" for run in RUNS),
