@@ -17,6 +17,7 @@ rule train:
     resources:
         mem_mb=2000,
         runtime=60,
+        gpu=config["runtime"]["gpus"],
     cache: True
     shell:
         "learnscope train --run {params.run:q} --data {input.data} --out {output} --threads {threads} > {log} 2>&1"
