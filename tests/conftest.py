@@ -4,6 +4,7 @@ integration tests that run Snakemake and DVC as a user would."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -75,6 +76,38 @@ def make_project(dest: Path) -> Project:
     proj.run("git", "init", "-q")
     proj.commit("copy of the project")
     return proj
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a Snakemake (dry) run as {rule: count}; {} when nothing is to be done."""
+    m = re.search(r"Job stats:\n.*?\n-+\s+-+\n(.*?)\ntotal\s+\d+", output, re.S)
+    if not m:
+        return {}
+    return {rule: int(n) for rule, n in (line.split() for line in m.group(1).strip().splitlines())}
+
+
+class SmokeBuild(Project):
+    """A project copy in which `snakemake --cores 2 --keep-going figures/all` ran once on config/smoke.yaml."""
+
+    def study(self, name: str) -> "SmokeBuild":
+        """Fail with the build's own output unless study ``name`` was built completely."""
+        if not self.path(f"figures/{name}/all").exists():
+            raise AssertionError(f"the smoke build did not finish figures/{name}/all:\n{self.output[-6000:]}")
+        return self
+
+
+@pytest.fixture(scope="session")
+def smoke_build(tmp_path_factory) -> SmokeBuild:
+    """The whole workflow built once at smoke scale, shared by the study tests and tests/test_workflow.py
+    (one build instead of one per study). ``planned``: the jobs Snakemake planned from scratch."""
+    base = make_project(tmp_path_factory.mktemp("smoke"))
+    project = SmokeBuild(base.root, base.cache)
+    smoke = ("--configfile", "config/smoke.yaml")
+    plan = project.snakemake("-n", "figures/all", *smoke)
+    project.planned = job_counts(plan.stdout + plan.stderr)
+    res = project.snakemake("--cores", "2", "--keep-going", "figures/all", *smoke, check=False)
+    project.returncode, project.output = res.returncode, res.stdout + res.stderr
+    return project
 
 
 @pytest.fixture

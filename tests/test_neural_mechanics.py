@@ -293,8 +293,8 @@ def test_modified_equation_quadratic():
 
 
 @pytest.mark.integration
-def test_neural_mechanics_target_smoke(project):
-    project.snakemake("--cores", "2", "figures/neural_mechanics/all", "--configfile", "config/smoke.yaml")
+def test_neural_mechanics_target_smoke(smoke_build):
+    project = smoke_build.study("neural_mechanics")
     figures = ["neuron_dynamics", "symmetry_fields", "conservation_geometry", "modified_equation", "exact_dynamics", "momentum_dynamics", "sweep"]
     for fig in figures:
         for ext in ("png", "pdf", "csv"):

@@ -111,8 +111,8 @@ def test_figures_write_files_and_claims(tmp_path):
 
 
 @pytest.mark.integration
-def test_study_target_builds_on_smoke_config(project):
-    project.snakemake("--cores", "2", "figures/prospective_configuration/all", "--configfile", "config/smoke.yaml")
+def test_study_target_builds_on_smoke_config(smoke_build):
+    project = smoke_build.study("prospective_configuration")
     figures = ["interference", "weight_space", "target_alignment", "prospective_index", "depth", "batch_size", "concept_drift", "continual"]
     for fig in figures:
         for ext in ("png", "pdf", "csv"):

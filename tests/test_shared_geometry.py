@@ -230,8 +230,8 @@ def test_study_config_and_runs(override):
 
 
 @pytest.mark.integration
-def test_snakemake_shared_geometry_smoke(project):
-    project.snakemake("--cores", "2", "figures/shared_geometry/all", "--configfile", "config/smoke.yaml")
+def test_snakemake_shared_geometry_smoke(smoke_build):
+    project = smoke_build.study("shared_geometry")
     for fig in ("three_rsms", "main_grid", "simulation", "class_rsms", "trajectories"):
         for ext in ("png", "pdf", "csv"):
             assert project.path(f"figures/shared_geometry/{fig}.{ext}").stat().st_size > 0

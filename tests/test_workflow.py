@@ -15,19 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import Project, make_project
+from conftest import Project, job_counts, make_project
 
 pytestmark = pytest.mark.integration
 
 SMOKE = ("--configfile", "config/smoke.yaml")
-
-
-def job_counts(output: str) -> dict[str, int]:
-    """The 'Job stats' table of a Snakemake (dry) run as {rule: count}; {} when nothing is to be done."""
-    m = re.search(r"Job stats:\n.*?\n-+\s+-+\n(.*?)\ntotal\s+\d+", output, re.S)
-    if not m:
-        return {}
-    return {rule: int(n) for rule, n in (line.split() for line in m.group(1).strip().splitlines())}
 
 
 def dry_run(project: Project, *extra: str) -> dict[str, int]:
@@ -45,16 +37,14 @@ def smoke_params(project: Project) -> dict:
     return load_params(project.path("params.yaml"), [project.path("config/smoke.yaml")])
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Project:
-    """A project copy in which `snakemake --cores 2 figures/all` (smoke scale) has run once."""
-    project = make_project(tmp_path_factory.mktemp("built"))
-    project.planned = dry_run(project, *SMOKE)  # the jobs Snakemake plans from scratch
-    project.snakemake("--cores", "2", "figures/all", *SMOKE)
-    return project
+@pytest.fixture
+def built(smoke_build) -> Project:
+    """The session's smoke build (conftest.smoke_build): `snakemake --cores 2 figures/all` has run once."""
+    return smoke_build
 
 
 def test_first_run_builds_every_figure_with_claims(built: Project):
+    assert built.returncode == 0, built.output[-6000:]
     claims = json.loads(built.path("results/rule_zoo/claims.json").read_text())
     assert claims and all(set(c) == {"id", "figure", "claim", "value", "threshold", "spread", "gated", "pass"} for c in claims)
     assert all(c["pass"] for c in claims if c["gated"])
