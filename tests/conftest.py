@@ -47,11 +47,11 @@ class Project:
             raise AssertionError(f"{' '.join(cmd)} failed ({res.returncode}):\n{res.stdout[-4000:]}\n{res.stderr[-4000:]}")
         return res
 
-    def snakemake(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return self.run(str(BIN / "snakemake"), *args, check=check)
+    def snakemake(self, *args: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
+        return self.run(str(BIN / "snakemake"), *args, check=check, timeout=timeout)
 
-    def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return self.run(str(BIN / "dvc"), *args, check=check)
+    def dvc(self, *args: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
+        return self.run(str(BIN / "dvc"), *args, check=check, timeout=timeout)
 
     def path(self, rel: str) -> Path:
         return self.root / rel
@@ -105,7 +105,7 @@ def smoke_build(tmp_path_factory) -> SmokeBuild:
     smoke = ("--configfile", "config/smoke.yaml")
     plan = project.snakemake("-n", "figures/all", *smoke)
     project.planned = job_counts(plan.stdout + plan.stderr)
-    res = project.snakemake("--cores", "2", "--keep-going", "figures/all", *smoke, check=False)
+    res = project.snakemake("--cores", "2", "--keep-going", "figures/all", *smoke, check=False, timeout=3600)
     project.returncode, project.output = res.returncode, res.stdout + res.stderr
     return project
 

@@ -192,13 +192,15 @@ def test_a_diverged_run_is_a_result_not_a_crash(tmp_path):
     assert "1 diverged" in claims["rule_zoo.learning_curves.sgd_learns"]["claim"]
 
 
-def test_dvc_round_trip_a_fresh_clone_pulls_instead_of_retraining(tmp_path):
+def test_dvc_round_trip_a_fresh_clone_pulls_instead_of_retraining(tmp_path, smoke_build):
     project = make_project(tmp_path)
+    # the smoke build's output cache: `dvc repro` restores its runs (same identities) instead of training
+    project.env["SNAKEMAKE_OUTPUT_CACHE"] = str(smoke_build.cache)
     # DVC reads params.yaml itself: make the smoke tier the params of this copy
     project.path("params.yaml").write_text(yaml.safe_dump(smoke_params(project), sort_keys=False))
     project.commit("smoke params")
 
-    project.dvc("repro")
+    project.dvc("repro", timeout=2400)
     metrics = project.dvc("metrics", "show", "--json").stdout
     assert "results/rule_zoo/claims.json" in metrics
     second = project.dvc("repro")
@@ -216,13 +218,13 @@ def test_dvc_round_trip_a_fresh_clone_pulls_instead_of_retraining(tmp_path):
     assert clone.path("data/prepared/digits.h5").exists()
     planned = dry_run(clone)
     assert "train" not in planned and "prepare_dataset" not in planned, planned
-    repro = clone.dvc("repro")
+    repro = clone.dvc("repro", timeout=2400)
     assert "Data and pipelines are up to date." in repro.stdout + repro.stderr
 
     # the figures render again from the pulled records alone
     for study in clone.path("figures").glob("*/"):
         shutil.rmtree(study)
-    built = clone.snakemake("--cores", "2", "figures/all")
+    built = clone.snakemake("--cores", "2", "figures/all", timeout=2400)
     jobs = job_counts(built.stdout + built.stderr)
     assert jobs.get("figure") and "train" not in jobs, jobs
     for csv in project.path("figures").glob("*/*.csv"):
