@@ -1,5 +1,8 @@
 """The training loop, top to bottom: seed, build, then for each step record (on schedule) and update.
 
+Runs on an online task (``learnscope.data.online``: no prepared file, fresh samples every epoch) go to the
+epoch loop of ``learnscope.train.online``.
+
 A run whose loss becomes NaN or infinite stops there and is written with status ``diverged`` (the
 records up to that point are kept); it is a result, not a crash of the pipeline.
 """
@@ -14,11 +17,13 @@ import torch
 
 from learnscope.record.identity import run_id as make_run_id
 from learnscope.data import Dataset
+from learnscope.data.online import is_online
 from learnscope.errors import ConfigError
 from learnscope.models import build_model
 from learnscope.provenance import step_digest
 from learnscope.record import RunWriter
 from learnscope.rules import build_rule
+from learnscope.train.online import train_online
 from learnscope.train.recorder import Recorder, as_input, loss_function, record_schedule
 
 
@@ -44,8 +49,14 @@ def batches(n: int, batch_size: int, steps: int, seed: int):
         pos += batch_size
 
 
-def train_run(run: dict, dataset: Dataset, out: str | Path, threads: int = 1) -> Path:
-    """Train the run described by ``run`` (see ``learnscope.config.make_run``) and write its record."""
+def train_run(run: dict, dataset: Dataset | None, out: str | Path, threads: int = 1) -> Path:
+    """Train the run described by ``run`` (see ``learnscope.config.make_run``) and write its record.
+
+    ``dataset`` is the prepared dataset, or None for a run on an online task."""
+    if is_online(run["dataset"]):
+        return train_online(run, out, threads)
+    if dataset is None:
+        raise ConfigError(f"run on dataset {run['dataset']['name']!r} needs its prepared file (--data data/prepared/<name>.h5)")
     torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)
     device = resolve_device(run["device"])
