@@ -12,11 +12,12 @@ LOSS_LABEL = {"cross_entropy": "cce", "mse_onehot": "mse"}
 
 
 def rr_run(exp, gamma, seed):
-    """One run of experiment ``exp`` (a mapping under robust_rnn.experiments) at gain ``gamma``."""
-    model = {**RR["model"], "gain": gamma, "input_init": exp.get("input_init", RR["model"]["input_init"])}
+    """One run of experiment ``exp`` (a mapping under robust_rnn.experiments) at gain ``gamma``. Numbers are
+    normalised (gamma 20 and 20.0 are one configuration, so one run id)."""
+    model = {**RR["model"], "gain": float(gamma), "input_init": exp.get("input_init", RR["model"]["input_init"])}
     loss = exp.get("loss", "cross_entropy")
     train = {**RR["train"], "epochs": exp["epochs"], "loss": loss}
-    optimiser = {**RR["rule"], "lr": exp.get("lr", RR["rule"]["lr"])}
+    optimiser = {**RR["rule"], "lr": float(exp.get("lr", RR["rule"]["lr"]))}
     label = f"g{gamma:g}" + ("" if model["input_init"] == "orthogonal" else f"-{model['input_init']}")
     return make_run(config, dataset=exp["dataset"], model=model, rule=optimiser, train=train, record=RR["record"], seed=seed,
                     rule_label=LOSS_LABEL[loss], model_label=label)
