@@ -6,7 +6,7 @@ strongly chaotic net (gamma = 250) first expands, then compresses, and learns fa
 Figures (panels as in the paper, gamma = 20 teal, 250 red; solid = trained, dashed = before training, i.e.
 epoch 0 of the same runs): 2 high-d input, 3 low-d input, 4 two-neuron input (b: Lyapunov spectra at
 epochs 0, 1, 5, 10, final; c: PCA snapshots over time with the read-out directions as crosses; d: accuracy
-over training; e: participation ratio over time; f: logistic-regression accuracy on the training clusters;
+over training (and the loss); e: participation ratio over time; f: logistic-regression accuracy on the training clusters;
 g: on held-out clusters), 5 the MSE loss (a: high-d, b: low-d PR over time, with the cross-entropy runs
 for comparison), and a supplement: the low-d PR over time before / after training across gamma (S18-style).
 Curves are means over seeds with 95% bootstrap intervals over seeds.
@@ -121,9 +121,15 @@ def panels(fig_label: str, m: pd.DataFrame, snaps: pd.DataFrame, options: dict, 
     acc = summary(select(m, "acc"), ["gamma", "epoch"], boot)
     for g, sg in acc.groupby("gamma"):
         _curve(axes[0], sg, "epoch", color(g), "-", f"γ={g:g}")
-    axes[0].set(title=f"{fig_label}d  accuracy", xlabel="epoch", ylabel="accuracy", ylim=(0.4, 1.02))
+    axes[0].set(title=f"{fig_label}d  accuracy (solid), loss (dotted)", xlabel="epoch", ylabel="accuracy", ylim=(0.4, 1.02))
     axes[0].legend(fontsize=6, frameon=False)
     tables.append(acc.assign(panel="d", quantity="acc"))
+    loss = summary(select(m, "loss"), ["gamma", "epoch"], boot)
+    twin = axes[0].twinx()
+    for g, sg in loss.groupby("gamma"):
+        twin.plot(sg["epoch"], sg["mean"], ":", color=color(g), lw=1)
+    twin.set(ylabel="loss", yscale="log")
+    tables.append(loss.assign(panel="d", quantity="loss"))
     over_time_panel(axes[1], m, "pr", boot, "participation ratio", tables, "e")
     axes[1].set(title=f"{fig_label}e  dimensionality", yscale="log")
     over_time_panel(axes[2], m, "lr_train_paper", boot, "LR training accuracy", tables, "f")
