@@ -273,8 +273,8 @@ def fig5_mse(inputs: list[str], out: str, options: dict) -> list[Claim]:
     claims = []
     for dim_label, dims, gated in (("high-d", m["dim"] > 2, True), ("low-d", m["dim"] == 2, False)):
         d = m[dims]
-        for g in sorted(d["gamma"].unique()):
-            mse, ce = d[d["loss"] == "mse_onehot"], d[d["loss"] == "cross_entropy"]
+        mse, ce = d[d["loss"] == "mse_onehot"], d[d["loss"] == "cross_entropy"]
+        for g in sorted(mse["gamma"].unique()):
             ratio = value_at(mse, "pr", g, "after", t=te) / value_at(ce, "pr", g, "after", t=te)
             claims.append(_claim(f"milder_{dim_label}_g{g:g}", "fig5_mse",
                                  f"{dim_label}, γ={g:g}: PR(t={te}) after training with MSE / with cross-entropy > {c['mse_milder']:g} (milder compression)"
