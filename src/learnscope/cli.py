@@ -2,7 +2,7 @@
 
     learnscope validate   --params params.yaml [--configfile override.yaml ...]
     learnscope prepare    --name digits --spec '{"kind": "digits", ...}' --out data/prepared/digits.h5
-    learnscope train      --run '<run json>' --data data/prepared/digits.h5 --out results/runs/<id>.h5
+    learnscope train      --run '<run json>' [--data data/prepared/digits.h5] --out results/runs/<id>.h5
     learnscope analyze    NAME --inputs RUN.h5 ... --out TABLE [--options JSON]
     learnscope figure     STUDY FIGURE --inputs ... --out figures/S/F.png --claims-out results/S/claims/F.json
     learnscope claims     merge|index|report ...
@@ -50,7 +50,7 @@ def cmd_train(a: argparse.Namespace) -> None:
     from learnscope.record import open_run
     from learnscope.train import train_run
 
-    path = train_run(_json(a.run), load_prepared(a.data), a.out, threads=a.threads)
+    path = train_run(_json(a.run), load_prepared(a.data) if a.data else None, a.out, threads=a.threads)
     with open_run(path) as run:
         note = f" at step {run.diverged_at_step} (recorded as diverged)" if run.diverged else ""
         print(f"{path}: {run.status}{note}")
@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("train", help="train one run and write its HDF5 record")
     s.add_argument("--run", required=True, help="resolved run config, as JSON")
-    s.add_argument("--data", required=True, help="prepared dataset file")
+    s.add_argument("--data", help="prepared dataset file (none for a run on an online task)")
     s.add_argument("--out", required=True)
     s.add_argument("--threads", type=int, default=1)
     s.set_defaults(func=cmd_train)

@@ -7,6 +7,7 @@ from pathlib import Path
 try:
     from learnscope.claims import read_claims, report_labels
     from learnscope.config import family_runs, grid_runs, validate_params
+    from learnscope.data.online import is_online
     from learnscope.errors import ConfigError
     from learnscope.output_cache import ensure_output_cache
     from learnscope.provenance import analysis_digest, figure_digest, step_digest
@@ -63,4 +64,10 @@ def figure_report_labels(wildcards, output):
 
 
 def datasets_in_use():
-    return sorted({run["dataset"]["name"] for run in RUNS.values()})
+    """Prepared datasets the registered runs read (online tasks have no file)."""
+    return sorted({run["dataset"]["name"] for run in RUNS.values() if not is_online(run["dataset"])})
+
+
+def prepared_data(run):
+    """The prepared dataset file a run reads: [] for a run on an online task."""
+    return [] if is_online(run["dataset"]) else [f"data/prepared/{run['dataset']['name']}.h5"]

@@ -1,15 +1,16 @@
 # Training: one job per run, one HDF5 record per run. The run's whole identity (every param, the seed,
 # the rule) and the digest of the training code are params, so Snakemake's params trigger and its
-# between-workflow cache key are exact.
+# between-workflow cache key are exact. Runs on an online task (learnscope.data.online) read no prepared file.
 
 
 rule train:
     input:
-        data=lambda wc: f"data/prepared/{RUNS[wc.run_id]['dataset']['name']}.h5",
+        data=lambda wc: prepared_data(RUNS[wc.run_id]),
     output:
         "results/runs/{run_id}.h5",
     params:
         run=lambda wc: json.dumps(RUNS[wc.run_id], sort_keys=True),
+        data=lambda wc, input: f"--data {input.data}" if input.data else "",
         code=step_digest("train"),
     log:
         "logs/train/{run_id}.log",
@@ -20,7 +21,7 @@ rule train:
         gpu=config["runtime"]["gpus"],
     cache: True
     shell:
-        "learnscope train --run {params.run:q} --data {input.data} --out {output} --threads {threads} > {log} 2>&1"
+        "learnscope train --run {params.run:q} {params.data} --out {output} --threads {threads} > {log} 2>&1"
 
 
 rule runs_all:

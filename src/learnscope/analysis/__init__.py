@@ -12,6 +12,7 @@ from learnscope.analysis import (
     modified_equation,
     neuron_dynamics,
     prospective_index,
+    robust_rnn,
     shared_geometry,
     symmetry_dynamics,
     symmetry_fields,
@@ -35,6 +36,7 @@ ANALYSES = {
     "concept-drift": concept_drift.main,
     "weight-space": weight_space.main,
     "continual": continual.main,
+    "robust-rnn": robust_rnn.main,
 }
 
 __all__ = ["ANALYSES"]

@@ -1,8 +1,11 @@
-"""Synthetic tasks, generated from a seed: Gaussian clusters and a random-teacher classification task."""
+"""Synthetic tasks, generated from a seed: Gaussian clusters, a random-teacher classification task, and the
+online delayed cluster classification task of Farrell et al. (2022)."""
 
 from __future__ import annotations
 
 import numpy as np
+
+from learnscope.errors import ConfigError
 
 
 def gaussian_clusters(spec: dict) -> tuple:
@@ -42,3 +45,58 @@ def teacher(spec: dict) -> tuple:
     x_tr, y_tr = draw(int(spec["n_train"]))
     x_te, y_te = draw(int(spec["n_test"]))
     return "classification", k, x_tr, y_tr, x_te, y_te
+
+
+def min_separation(sigma: float, dim: int) -> float:
+    """Farrell et al.'s minimum centre distance: sigma * (0.59943537 (dim - 1)^0.57832581 + 4.891638480163717)
+    (``classification_task.py``; about 0.35 at dim 200 and 0.11 at dim 2 for sigma = 0.02)."""
+    return float(sigma) * (0.59943537 * (dim - 1) ** 0.57832581 + 4.891638480163717)
+
+
+def separated_centres(n: int, dim: int, half_width: float, min_sep: float, rng: np.random.Generator, max_draws: int = 100_000) -> np.ndarray:
+    """``n`` centres uniform in [-half_width, half_width]^dim, each redrawn until it is at least ``min_sep``
+    from every centre accepted before it (so every pair ends at least ``min_sep`` apart)."""
+    centres = np.empty((n, dim))
+    k = draws = 0
+    while k < n:
+        c = rng.uniform(-half_width, half_width, size=dim)
+        draws += 1
+        if k == 0 or np.min(np.linalg.norm(centres[:k] - c, axis=1)) >= min_sep:
+            centres[k] = c
+            k += 1
+        elif draws > max_draws:
+            raise ConfigError(
+                f"delayed_clusters: could not place {n} centres {min_sep:.3g} apart in [-{half_width}, {half_width}]^{dim} "
+                f"after {max_draws} draws; lower n_clusters or sigma"
+            )
+    return centres
+
+
+class ClusterTask:
+    """Delayed classification of Gaussian clusters (Farrell et al. 2022): an online task, sampled fresh.
+
+    ``n_clusters`` centres c_k in [-half_width, half_width]^dim at least ``min_separation(sigma, dim)``
+    apart; cluster k has label k mod ``n_classes``; a sample is x = c_k + sigma xi, xi ~ N(0, I), with k
+    uniform. The task instance (its centres) is a function of ``seed`` (a run's seed, as the paper draws
+    centres per model seed); samples come from the generator a caller passes, so every epoch can be fresh.
+    """
+
+    def __init__(self, spec: dict, seed: int):
+        self.dim, self.n_clusters = int(spec["dim"]), int(spec["n_clusters"])
+        self.n_classes, self.sigma = int(spec["n_classes"]), float(spec["sigma"])
+        self.min_sep = min_separation(self.sigma, self.dim)
+        rng = np.random.default_rng([int(seed), 17])
+        self.centres = separated_centres(self.n_clusters, self.dim, float(spec.get("half_width", 2.0)), self.min_sep, rng)
+        self.labels = np.arange(self.n_clusters) % self.n_classes
+
+    def _draw(self, cluster: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        x = self.centres[cluster] + self.sigma * rng.standard_normal((len(cluster), self.dim))
+        return x.astype(np.float32), self.labels[cluster].astype(np.int64), cluster.astype(np.int64)
+
+    def sample(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``n`` fresh samples (x, label, cluster id), each from a uniformly random cluster."""
+        return self._draw(rng.integers(0, self.n_clusters, size=n), rng)
+
+    def balanced(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``n`` samples with cluster ids arange(n) mod n_clusters in a random order (the paper's analysis sets)."""
+        return self._draw(rng.permutation(np.arange(n) % self.n_clusters), rng)

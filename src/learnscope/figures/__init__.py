@@ -4,13 +4,14 @@ Each figure function writes ``out_png``, the same name with ``.pdf``, and the pl
 the claims it checks (see ``learnscope.claims``).
 """
 
-from learnscope.figures import neural_mechanics, prospective_configuration, rule_zoo, shared_geometry
+from learnscope.figures import neural_mechanics, prospective_configuration, robust_rnn, rule_zoo, shared_geometry
 
 FIGURES = {
     "rule_zoo": rule_zoo.FIGURES,
     "neural_mechanics": neural_mechanics.FIGURES,
     "shared_geometry": shared_geometry.FIGURES,
     "prospective_configuration": prospective_configuration.FIGURES,
+    "robust_rnn": robust_rnn.FIGURES,
 }
 
 __all__ = ["FIGURES"]

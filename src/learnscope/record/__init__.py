@@ -12,6 +12,8 @@ Layout (format ``learnscope-run/1``)::
     /activations/<layer>   (T, n_probe, ...) each recorded layer's output on the probe set
     /probe/index, /probe/labels              which test items the probe set is
     /per_step/<name>       (n_steps,)        per-step quantities (batch_loss, ...)
+    /trajectories/...      online-task runs: hidden states over time on the probe set at some epochs
+                           (``epoch`` (K,), ``hidden`` (K, M, T, H)); /probe then also holds x and cluster
     /trackers/<name>/...   (T, ...)          stateful trackers' float64 arrays per record point
                                              (e.g. symmetry/scale/conv1/{empirical,theory,gradient_flow})
 

@@ -110,6 +110,13 @@ class RunRecord:
             raise RecordError(f"{self.path}: has no {key} (available: {', '.join(self.tracked_names) or 'none'})")
         return self.file[key][: self.n_records]
 
+    def array(self, key: str) -> np.ndarray:
+        """Any other stored array by its path (e.g. ``trajectories/hidden`` of an online-task run)."""
+        if key not in self.file or not isinstance(self.file[key], h5py.Dataset):
+            group = key.rsplit("/", 1)[0] if "/" in key else ""
+            raise RecordError(f"{self.path}: has no {key} (available under '{group}': {', '.join(self._names(group)) if group else 'see the record layout'})")
+        return self.file[key][()]
+
     @property
     def probe_labels(self) -> np.ndarray:
         return self.file["probe/labels"][()]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from learnscope.errors import ConfigError
 from learnscope.rules.base import LearningRule, StepResult
 from learnscope.rules.feedback import FeedbackAlignment, InformationAlignment
-from learnscope.rules.gradient import SGD, Adam, GradientRule, Momentum
+from learnscope.rules.gradient import SGD, Adam, GradientRule, Momentum, RMSprop
 from learnscope.rules.predictive_coding import PredictiveCoding
 
 RULES: dict[str, type[LearningRule]] = {
-    cls.name: cls for cls in (SGD, Momentum, Adam, FeedbackAlignment, InformationAlignment, PredictiveCoding)
+    cls.name: cls for cls in (SGD, Momentum, Adam, RMSprop, FeedbackAlignment, InformationAlignment, PredictiveCoding)
 }
 
 

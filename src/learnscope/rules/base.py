@@ -17,6 +17,8 @@ from typing import Callable
 import torch
 from torch import nn
 
+from learnscope.errors import ConfigError
+
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
@@ -43,6 +45,15 @@ class LearningRule(ABC):
     @abstractmethod
     def step(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: LossFn) -> StepResult:
         """One update on batch (x, y)."""
+
+    def epoch_end(self, validation_loss: float) -> None:
+        """Called by epoch-based loops after each epoch with its validation loss (learning-rate schedules)."""
+        if self.config.get("scheduler") is not None:
+            raise ConfigError(f"rule {self.name!r} has no learning-rate scheduler; remove 'scheduler' from its config")
+
+    def learning_rate(self) -> float:
+        """The current learning rate (NaN for rules without one)."""
+        return float("nan")
 
     def extra_state(self) -> dict[str, torch.Tensor]:
         """Tensors beyond ``model.state_dict()`` that belong in checkpoints (e.g. feedback weights)."""

@@ -1,5 +1,8 @@
 """The training loop, top to bottom: seed, build, then for each step record (on schedule) and update.
 
+Runs on an online task (``learnscope.data.online``: no prepared file, fresh samples every epoch) go to the
+epoch loop of ``learnscope.train.online``.
+
 A run whose loss becomes NaN or infinite stops there and is written with status ``diverged`` (the
 records up to that point are kept); it is a result, not a crash of the pipeline.
 """
@@ -7,7 +10,6 @@ records up to that point are kept); it is a result, not a crash of the pipeline.
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -15,49 +17,16 @@ import torch
 
 from learnscope.record.identity import run_id as make_run_id
 from learnscope.data import Dataset
+from learnscope.data.online import is_online
 from learnscope.errors import ConfigError
 from learnscope.models import build_model
 from learnscope.progress import Progress
+from learnscope.train.device import deterministic_settings, resolve_device
 from learnscope.provenance import step_digest
 from learnscope.record import RunWriter
 from learnscope.rules import build_rule
+from learnscope.train.online import train_online
 from learnscope.train.recorder import Recorder, as_input, loss_function, record_schedule
-
-
-def resolve_device(name: str) -> torch.device:
-    """``cpu``, ``cuda`` or ``auto`` (cuda when available)."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("runtime.device is 'cuda' but no CUDA device is available (use 'cpu' or 'auto')")
-    if name not in ("cpu", "cuda"):
-        raise ConfigError(f"runtime.device {name!r} is not known (allowed: auto, cpu, cuda)")
-    return torch.device(name)
-
-
-def deterministic_settings(device: torch.device, threads: int) -> dict:
-    """Make this process's training deterministic on ``device``; the settings go into the run file.
-
-    CPU and CUDA both run with ``torch.use_deterministic_algorithms(True)``; CUDA additionally needs
-    cuDNN's deterministic kernels without autotuning and a fixed cuBLAS workspace
-    (``CUBLAS_WORKSPACE_CONFIG=:4096:8``, set before the first CUDA call unless the user set it).
-    """
-    cuda = device.type == "cuda"
-    if cuda:
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(True)
-    torch.backends.cudnn.deterministic = True
-    torch.backends.cudnn.benchmark = False
-    return {
-        "device": str(device),
-        "device_name": torch.cuda.get_device_name(device) if cuda else "cpu",
-        "threads": threads,
-        "deterministic_algorithms": True,
-        "cudnn_deterministic": True,
-        "cudnn_benchmark": False,
-        "cublas_workspace_config": os.environ.get("CUBLAS_WORKSPACE_CONFIG", "") if cuda else "",
-    }
 
 
 def batches(n: int, batch_size: int, steps: int, seed: int):
@@ -71,8 +40,14 @@ def batches(n: int, batch_size: int, steps: int, seed: int):
         pos += batch_size
 
 
-def train_run(run: dict, dataset: Dataset, out: str | Path, threads: int = 1) -> Path:
-    """Train the run described by ``run`` (see ``learnscope.config.make_run``) and write its record."""
+def train_run(run: dict, dataset: Dataset | None, out: str | Path, threads: int = 1) -> Path:
+    """Train the run described by ``run`` (see ``learnscope.config.make_run``) and write its record.
+
+    ``dataset`` is the prepared dataset, or None for a run on an online task."""
+    if is_online(run["dataset"]):
+        return train_online(run, out, threads)
+    if dataset is None:
+        raise ConfigError(f"run on dataset {run['dataset']['name']!r} needs its prepared file (--data data/prepared/<name>.h5)")
     device = resolve_device(run["device"])
     runtime = deterministic_settings(device, threads)
     seed = int(run["seed"])
