@@ -31,7 +31,10 @@ def deterministic_settings(device: torch.device, threads: int) -> dict:
     if cuda:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(True)
+    if cuda or not hasattr(torch._C, "_set_deterministic_algorithms"):
+        torch.use_deterministic_algorithms(True)
+    else:  # the same switch without importing torch._inductor (for torch.compile, unused): ~2 s per job
+        torch._C._set_deterministic_algorithms(True)
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
     return {
