@@ -56,6 +56,19 @@ def cmd_train(a: argparse.Namespace) -> None:
         print(f"{path}: {run.status}{note}")
 
 
+def cmd_train_ensemble(a: argparse.Namespace) -> None:
+    from learnscope.data import load_prepared
+    from learnscope.record import open_run
+    from learnscope.train.ensemble import train_ensemble
+
+    runs = json.loads(Path(a.runs[1:]).read_text()) if a.runs.startswith("@") else json.loads(a.runs)
+    if not isinstance(runs, list):
+        raise ConfigError("--runs must be a JSON list of resolved run configs (or @file holding one)")
+    for path in train_ensemble(runs, load_prepared(a.data), a.out, threads=a.threads):
+        with open_run(path) as run:
+            print(f"{path}: {run.status}")
+
+
 def cmd_analyze(a: argparse.Namespace) -> None:
     from learnscope.analysis import ANALYSES
 
@@ -122,6 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.add_argument("--threads", type=int, default=1)
     s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("train-ensemble", help="train several seeds of one run config in one vectorised process")
+    s.add_argument("--runs", required=True, help="JSON list of resolved run configs, or @FILE holding one")
+    s.add_argument("--data", required=True, help="prepared dataset file")
+    s.add_argument("--out", required=True, nargs="+", help="one record path per run, in order")
+    s.add_argument("--threads", type=int, default=1)
+    s.set_defaults(func=cmd_train_ensemble)
 
     s = sub.add_parser("analyze", help="run an analysis on run records (model simulations take no inputs)")
     s.add_argument("name")
