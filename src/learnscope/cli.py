@@ -48,9 +48,9 @@ def cmd_prepare(a: argparse.Namespace) -> None:
 def cmd_train(a: argparse.Namespace) -> None:
     from learnscope.data import load_prepared
     from learnscope.record import open_run
-    from learnscope.train import train_run
+    from learnscope.train.ensemble_jobs import train_job
 
-    path = train_run(_json(a.run), load_prepared(a.data), a.out, threads=a.threads)
+    path = train_job(_json(a.run), load_prepared(a.data), a.out, threads=a.threads, directory=a.ensembles, max_seeds=a.ensemble_max)
     with open_run(path) as run:
         note = f" at step {run.diverged_at_step} (recorded as diverged)" if run.diverged else ""
         print(f"{path}: {run.status}{note}")
@@ -134,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", required=True, help="prepared dataset file")
     s.add_argument("--out", required=True)
     s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--ensembles", help="seed-ensemble manifests and staged records (the workflow's results/ensembles)")
+    s.add_argument("--ensemble-max", type=int, default=1, help="train up to this many seeds of this run's ensemble together (1: alone)")
     s.set_defaults(func=cmd_train)
 
     s = sub.add_parser("train-ensemble", help="train several seeds of one run config in one vectorised process")

@@ -11,6 +11,7 @@ try:
     from learnscope.output_cache import ensure_output_cache
     from learnscope.provenance import analysis_digest, figure_digest, step_digest
     from learnscope.record.identity import run_id
+    from learnscope.train.ensemble_jobs import clean_staged, write_manifests
 except ImportError as e:
     raise WorkflowError(
         f"learnscope is not importable by the Python running Snakemake ({e}). "
@@ -33,6 +34,12 @@ wildcard_constraints:
     dataset=r"[A-Za-z0-9_]+",
     study=r"[a-z0-9_]+",
     figure=r"[a-z0-9_]+",
+
+
+# Seed ensembles (runtime.ensemble): scheduling only; see workflow/rules/train.smk.
+_ENSEMBLE = config["runtime"].get("ensemble", {"enabled": False, "max_seeds": 1})
+ENSEMBLE_MAX = int(_ENSEMBLE["max_seeds"]) if _ENSEMBLE["enabled"] else 1
+ENSEMBLE_DIR = "results/ensembles"
 
 
 # run id -> resolved run config (the complete identity of a training run; see learnscope.config.make_run)

@@ -1,6 +1,9 @@
 # Training: one job per run, one HDF5 record per run. The run's whole identity (every param, the seed,
 # the rule) and the digest of the training code are params, so Snakemake's params trigger and its
-# between-workflow cache key are exact.
+# between-workflow cache key are exact. Seed ensembles (runtime.ensemble) group jobs when they execute
+# (learnscope.train.ensemble_jobs): the manifests under results/ensembles are written by `onstart`, are no
+# job's input, and ENSEMBLE_MAX is a global (its value is not in the cache key), so no run's identity,
+# cache entry or dry-run plan depends on them.
 
 
 rule train:
@@ -19,9 +22,18 @@ rule train:
         runtime=60,
     cache: True
     shell:
-        "learnscope train --run {params.run:q} --data {input.data} --out {output} --threads {threads} > {log} 2>&1"
+        "learnscope train --run {params.run:q} --data {input.data} --out {output} --threads {threads} --ensembles {ENSEMBLE_DIR} --ensemble-max {ENSEMBLE_MAX} > {log} 2>&1"
 
 
 rule runs_all:
     input:
         lambda wc: sorted(f"results/runs/{run}.h5" for run in RUNS),
+
+
+onstart:
+    if ENSEMBLE_MAX > 1:
+        write_manifests(RUNS, ENSEMBLE_DIR)
+
+
+onsuccess:
+    clean_staged(ENSEMBLE_DIR)
