@@ -173,3 +173,21 @@ def test_disabled_or_single_trains_alone(digits, tmp_path, monkeypatch):
     ensemble_jobs.train_job(run, digits, tmp_path / "a.h5", directory=tmp_path / "none", max_seeds=16)
     ensemble_jobs.write_manifests({run_id(run): run, run_id({**run, "seed": 1}): {**run, "seed": 1}}, tmp_path / "ens")
     ensemble_jobs.train_job(run, digits, tmp_path / "b.h5", directory=tmp_path / "ens", max_seeds=1)
+
+
+def test_benchmark_suite_quick_parts_run(tmp_path):
+    """The suite's cheapest measurements in --quick mode write JSON and the Markdown table (timings not checked)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.run import main
+
+    assert main(["--quick", "--only", "hdf5,srm_rsa", "--out", str(tmp_path)]) == 0
+    results = json.loads((tmp_path / "results.json").read_text())
+    names = [r["name"] for r in results["rows"]]
+    assert names[0] == "HDF5 record write vs raw sequential write" and "SRM (learnscope)" in names
+    hdf5 = results["rows"][0]
+    assert hdf5["target"] == "≥ 50%" and hdf5["passed"] == (hdf5["value"] >= 50)
+    table = (tmp_path / "results.md").read_text()
+    assert "| measurement | value |" in table and table.count("\n|") == len(names) + 2
