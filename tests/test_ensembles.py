@@ -191,3 +191,32 @@ def test_benchmark_suite_quick_parts_run(tmp_path):
     assert hdf5["target"] == "≥ 50%" and hdf5["passed"] == (hdf5["value"] >= 50)
     table = (tmp_path / "results.md").read_text()
     assert "| measurement | value |" in table and table.count("\n|") == len(names) + 2
+
+
+@pytest.mark.integration
+def test_rule_zoo_smoke_builds_with_seed_ensembles(project):
+    import yaml
+
+    from learnscope.data import load_prepared
+
+    project.snakemake("--cores", "1", "figures/rule_zoo/all", "--configfile", "config/smoke.yaml")
+    logs = {p.name: p.read_text() for p in project.path("logs/train").glob("*.log")}
+    leaders = [n for n, text in logs.items() if "leader of a seed ensemble of 2" in text]
+    followers = [n for n, text in logs.items() if "taken from its seed ensemble's staged record" in text]
+    vectorised = ("sgd", "momentum", "adam", "feedback_alignment", "information_alignment")
+    assert len(leaders) == len(followers) == len(vectorised)  # smoke: 2 seeds per rule; predictive coding alone
+    assert not any(n.startswith("predictive_coding") for n in leaders + followers)
+    assert not list(project.path("results/ensembles/staged").glob("*.h5"))
+    # a follower's record (trained inside its leader's ensemble) equals training that run alone
+    follower = project.path("results/runs") / followers[0].replace(".log", ".h5")
+    with open_run(follower) as r:
+        run = r.config
+    assert_same_record(follower, train_run(run, load_prepared(project.path("data/prepared/digits.h5")), project.root / "alone.h5"))
+    # scheduling only: switching ensembles off plans nothing; adding a seed trains only the new seed's runs
+    project.path("config/off.yaml").write_text(yaml.safe_dump({"runtime": {"ensemble": {"enabled": False, "max_seeds": 16}}}))
+    res = project.snakemake("-n", "figures/rule_zoo/all", "--configfile", "config/smoke.yaml", "config/off.yaml")
+    assert "Nothing to be done" in res.stdout + res.stderr
+    project.path("config/seeds.yaml").write_text(yaml.safe_dump({"rule_zoo": {"seeds": [0, 1, 2]}}))
+    res = project.snakemake("-n", "--quiet", "rules", "figures/rule_zoo/all", "--configfile", "config/smoke.yaml", "config/seeds.yaml")
+    train_line = next(line for line in (res.stdout + res.stderr).splitlines() if line.split()[:1] == ["train"])
+    assert int(train_line.split()[1]) == 6  # one new seed for each of the six rules
