@@ -10,9 +10,10 @@ L2 weight decay) are elementwise, so one optimiser over the stacked tensors is S
 Feedback alignment's custom backward has a generated vmap rule; information alignment's layer-local
 loss is computed inside the same vmapped call and added to the objective (its gradient reaches B only).
 
-Record points are not vectorised: the seed's slice of the stacks is copied into its own module and the
-ordinary :class:`~learnscope.train.recorder.Recorder` writes its row to its own ``RunWriter``, so every
-seed gets the same HDF5 record as alone (equal to float tolerance: batched matrix products may round
+At record points the evaluation (train/test loss and accuracy, probe activations) is vmapped over seeds
+too; each seed's slice of the stacks is copied into its own module for its checkpoint, and the ordinary
+:class:`~learnscope.train.recorder.Recorder` writes its row to its own ``RunWriter``, so every seed gets
+the same HDF5 record as alone (equal to float tolerance: batched matrix products may round
 differently from unbatched ones, so the bytes are not guaranteed identical).
 
 Not vectorised (``vectorisable`` says why; ``train_ensemble`` then trains those runs one by one with
@@ -75,6 +76,53 @@ def vectorisable(run: dict) -> str | None:
     return None
 
 
+class _Probe(nn.Module):
+    """Forward pass that also returns the recorded layers' outputs (hooks set and removed inside the call)."""
+
+    def __init__(self, model: nn.Module, layers: list[str]):
+        super().__init__()
+        self.model, self.layers = model, layers
+
+    def forward(self, x: torch.Tensor):
+        modules, captured = self.model.layer_modules(), {}
+        handles = [modules[n].register_forward_hook(lambda mod, inp, out, n=n: captured.__setitem__(n, out)) for n in self.layers]
+        try:
+            out = self.model(x)
+        finally:
+            for h in handles:
+                h.remove()
+        return out, {n: captured[n] for n in self.layers}
+
+
+@torch.no_grad()
+def _evaluate_all(probe: _Probe, params: dict, buffers: dict, seeds: list[int], recorder: Recorder, loss_fn, task: str):
+    """Per seed in ``seeds``: (scalars, activations) as ``Recorder.record`` computes them, vmapped over seeds."""
+    p = {f"model.{k}": v.detach()[seeds] for k, v in params.items()}
+    b = {f"model.{k}": v[seeds] for k, v in buffers.items()}
+    forward = vmap(lambda p_, b_, x: functional_call(probe, (p_, b_), (x,)), in_dims=(0, 0, None))
+    per_loss = vmap(loss_fn, in_dims=(0, None))
+    probe.model.eval()
+    try:
+        scalars: list[dict[str, float]] = [{} for _ in seeds]
+        for split in ("train", "test"):
+            x, y = recorder.tensors[split]
+            total, correct = np.zeros(len(seeds)), np.zeros(len(seeds), dtype=np.int64)
+            for start in range(0, len(x), 1024):
+                out, _ = forward(p, b, x[start : start + 1024])
+                yb = y[start : start + 1024]
+                total += per_loss(out, yb).double().cpu().numpy() * len(yb)
+                if task == "classification":
+                    correct += (out.argmax(-1) == yb).sum(-1).cpu().numpy()
+            for i in range(len(seeds)):
+                scalars[i][f"{split}_loss"] = float(total[i]) / len(x)
+                if task == "classification":
+                    scalars[i][f"{split}_acc"] = int(correct[i]) / len(x)
+        _, acts = forward(p, b, recorder.probe_x)
+    finally:
+        probe.model.train()
+    return [(scalars[i], {n: a[i].cpu().numpy() for n, a in acts.items()}) for i in range(len(seeds))]
+
+
 class _Objective(nn.Module):
     """Forward pass, loss and (information alignment) the layer-local alignment loss, in one call."""
 
@@ -129,7 +177,8 @@ def _train_vectorised(runs: list[dict], dataset: Dataset, outs: list[Path], thre
         rules.append(rule)
     params, buffers = stack_module_state(models)  # stacked leaves, requires_grad like the originals
     loss_fn = loss_function(dataset.task)
-    objective = _Objective(copy.deepcopy(models[0]).to("meta"), rules[0], loss_fn)
+    template = copy.deepcopy(models[0]).to("meta")
+    objective = _Objective(template, rules[0], loss_fn)
     optimizer = make_optimizer(rules[0].optimizer_kind, list(params.values()), first["rule"])
 
     def one_seed(p, b, x, y):
@@ -147,6 +196,7 @@ def _train_vectorised(runs: list[dict], dataset: Dataset, outs: list[Path], thre
     paths: list[Path | None] = [None] * len(runs)
     try:
         recorders = [Recorder(w, m, rl, dataset, r["record"], device, dtype) for w, m, rl, r in zip(writers, models, rules, runs)]
+        probe = _Probe(template, list(recorders[0].layers))
         batch_iters = [batches(len(x_train), batch_size, steps, int(r["train"].get("data_seed", r["seed"]))) for r in runs]
         names = list(first["record"].get("per_step", ["batch_loss"]))
         alive = list(range(len(runs)))
@@ -154,8 +204,9 @@ def _train_vectorised(runs: list[dict], dataset: Dataset, outs: list[Path], thre
         for step in range(steps + 1):
             if step in record_at:
                 _unstack(params, buffers, models, alive)
-                for s in alive:
-                    recorders[s].record(step)
+                evaluated = _evaluate_all(probe, params, buffers, alive, recorders[0], loss_fn, dataset.task)
+                for s, ev in zip(alive, evaluated):
+                    recorders[s].record(step, ev)
                 progress.update(step, **({"loss": float(losses[alive].mean())} if step and alive else {}))
             if step == steps or not alive:
                 break
