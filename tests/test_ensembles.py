@@ -131,6 +131,9 @@ def test_train_job_leads_then_siblings_take_staged_records(digits, tmp_path, mon
     mtime = (ensembles / f"{ensemble_key(runs[ids[0]])}.json").stat().st_mtime_ns
     ensemble_jobs.write_manifests(runs, ensembles)  # unchanged: not rewritten
     assert (ensembles / f"{ensemble_key(runs[ids[0]])}.json").stat().st_mtime_ns == mtime
+    (ensembles / "0123456789ab.json").write_text("{}")  # a key from an earlier configuration
+    ensemble_jobs.write_manifests(runs, ensembles)
+    assert sorted(p.name for p in ensembles.glob("*.json")) == [f"{ensemble_key(runs[ids[0]])}.json"]
 
     sizes = []
     real = ensemble_jobs.train_ensemble

@@ -35,7 +35,8 @@ from learnscope.train.loop import train_run
 
 
 def write_manifests(runs: dict[str, dict], directory: str | Path) -> list[Path]:
-    """One ``<key>.json`` per ensemble key with several vectorisable runs; unchanged files are not rewritten."""
+    """One ``<key>.json`` per ensemble key with several vectorisable runs; unchanged files are not rewritten,
+    manifests of keys no longer registered are removed."""
     directory = Path(directory)
     groups: dict[str, dict[str, dict]] = {}
     for rid, run in runs.items():
@@ -51,6 +52,8 @@ def write_manifests(runs: dict[str, dict], directory: str | Path) -> list[Path]:
             directory.mkdir(parents=True, exist_ok=True)
             write_text(path, text)
         written.append(path)
+    for stale in set(directory.glob("*.json")) - set(written) if directory.exists() else []:
+        stale.unlink()  # a key no longer in the workflow: its leader must not train runs nobody asked for
     return written
 
 
