@@ -220,6 +220,6 @@ def test_rule_zoo_smoke_builds_with_seed_ensembles(project):
     res = project.snakemake("-n", "figures/rule_zoo/all", "--configfile", "config/smoke.yaml", "config/off.yaml")
     assert "Nothing to be done" in res.stdout + res.stderr
     project.path("config/seeds.yaml").write_text(yaml.safe_dump({"rule_zoo": {"seeds": [0, 1, 2]}}))
-    res = project.snakemake("-n", "--quiet", "rules", "figures/rule_zoo/all", "--configfile", "config/smoke.yaml", "config/seeds.yaml")
-    train_line = next(line for line in (res.stdout + res.stderr).splitlines() if line.split()[:1] == ["train"])
-    assert int(train_line.split()[1]) == 6  # one new seed for each of the six rules
+    res = project.snakemake("-n", "figures/rule_zoo/all", "--configfile", "config/smoke.yaml", "config/seeds.yaml")
+    counts = [line.split() for line in (res.stdout + res.stderr).splitlines()]
+    assert ["train", "6"] in counts  # the job stats: one new seed for each of the six rules, nothing else retrains
