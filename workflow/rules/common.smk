@@ -11,7 +11,6 @@ try:
     from learnscope.output_cache import ensure_output_cache
     from learnscope.provenance import analysis_digest, figure_digest, step_digest
     from learnscope.record.identity import run_id
-    from learnscope.train.ensemble_jobs import clean_staged, write_manifests
 except ImportError as e:
     raise WorkflowError(
         f"learnscope is not importable by the Python running Snakemake ({e}). "

@@ -30,10 +30,15 @@ rule runs_all:
         lambda wc: sorted(f"results/runs/{run}.h5" for run in RUNS),
 
 
+# Imported here, not at parse time: torch stays out of every `snakemake` invocation's start-up.
 onstart:
     if ENSEMBLE_MAX > 1:
+        from learnscope.train.ensemble_jobs import write_manifests
+
         write_manifests(RUNS, ENSEMBLE_DIR)
 
 
 onsuccess:
+    from learnscope.train.ensemble_jobs import clean_staged
+
     clean_staged(ENSEMBLE_DIR)
