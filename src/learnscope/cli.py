@@ -48,12 +48,25 @@ def cmd_prepare(a: argparse.Namespace) -> None:
 def cmd_train(a: argparse.Namespace) -> None:
     from learnscope.data import load_prepared
     from learnscope.record import open_run
-    from learnscope.train import train_run
+    from learnscope.train.ensemble_jobs import train_job
 
-    path = train_run(_json(a.run), load_prepared(a.data) if a.data else None, a.out, threads=a.threads)
+    path = train_job(_json(a.run), load_prepared(a.data) if a.data else None, a.out, threads=a.threads, directory=a.ensembles, max_seeds=a.ensemble_max)
     with open_run(path) as run:
         note = f" at step {run.diverged_at_step} (recorded as diverged)" if run.diverged else ""
         print(f"{path}: {run.status}{note}")
+
+
+def cmd_train_ensemble(a: argparse.Namespace) -> None:
+    from learnscope.data import load_prepared
+    from learnscope.record import open_run
+    from learnscope.train.ensemble import train_ensemble
+
+    runs = json.loads(Path(a.runs[1:]).read_text()) if a.runs.startswith("@") else json.loads(a.runs)
+    if not isinstance(runs, list):
+        raise ConfigError("--runs must be a JSON list of resolved run configs (or @file holding one)")
+    for path in train_ensemble(runs, load_prepared(a.data), a.out, threads=a.threads):
+        with open_run(path) as run:
+            print(f"{path}: {run.status}")
 
 
 def cmd_analyze(a: argparse.Namespace) -> None:
@@ -121,7 +134,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", help="prepared dataset file (none for a run on an online task)")
     s.add_argument("--out", required=True)
     s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--ensembles", help="seed-ensemble manifests and staged records (the workflow's results/ensembles)")
+    s.add_argument("--ensemble-max", type=int, default=1, help="train up to this many seeds of this run's ensemble together (1: alone)")
     s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("train-ensemble", help="train several seeds of one run config in one vectorised process")
+    s.add_argument("--runs", required=True, help="JSON list of resolved run configs, or @FILE holding one")
+    s.add_argument("--data", required=True, help="prepared dataset file")
+    s.add_argument("--out", required=True, nargs="+", help="one record path per run, in order")
+    s.add_argument("--threads", type=int, default=1)
+    s.set_defaults(func=cmd_train_ensemble)
 
     s = sub.add_parser("analyze", help="run an analysis on run records (model simulations take no inputs)")
     s.add_argument("name")

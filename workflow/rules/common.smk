@@ -36,6 +36,12 @@ wildcard_constraints:
     figure=r"[a-z0-9_]+",
 
 
+# Seed ensembles (runtime.ensemble): scheduling only; see workflow/rules/train.smk.
+_ENSEMBLE = config["runtime"].get("ensemble", {"enabled": False, "max_seeds": 1})
+ENSEMBLE_MAX = int(_ENSEMBLE["max_seeds"]) if _ENSEMBLE["enabled"] else 1
+ENSEMBLE_DIR = "results/ensembles"
+
+
 # run id -> resolved run config (the complete identity of a training run; see learnscope.config.make_run)
 RUNS = {}
 

@@ -1,6 +1,10 @@
 # Training: one job per run, one HDF5 record per run. The run's whole identity (every param, the seed,
 # the rule) and the digest of the training code are params, so Snakemake's params trigger and its
 # between-workflow cache key are exact. Runs on an online task (learnscope.data.online) read no prepared file.
+# Seed ensembles (runtime.ensemble) group jobs when they execute
+# (learnscope.train.ensemble_jobs): the manifests under results/ensembles are written by `onstart`, are no
+# job's input, and ENSEMBLE_MAX is a global (its value is not in the cache key), so no run's identity,
+# cache entry or dry-run plan depends on them.
 
 
 rule train:
@@ -21,9 +25,23 @@ rule train:
         gpu=config["runtime"]["gpus"],
     cache: True
     shell:
-        "learnscope train --run {params.run:q} {params.data} --out {output} --threads {threads} > {log} 2>&1"
+        "learnscope train --run {params.run:q} {params.data} --out {output} --threads {threads} --ensembles {ENSEMBLE_DIR} --ensemble-max {ENSEMBLE_MAX} > {log} 2>&1"
 
 
 rule runs_all:
     input:
         lambda wc: sorted(f"results/runs/{run}.h5" for run in RUNS),
+
+
+# Imported here, not at parse time: torch stays out of every `snakemake` invocation's start-up.
+onstart:
+    if ENSEMBLE_MAX > 1:
+        from learnscope.train.ensemble_jobs import write_manifests
+
+        write_manifests(RUNS, ENSEMBLE_DIR)
+
+
+onsuccess:
+    from learnscope.train.ensemble_jobs import clean_staged
+
+    clean_staged(ENSEMBLE_DIR)

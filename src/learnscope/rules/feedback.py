@@ -28,11 +28,18 @@ from learnscope.rules.gradient import GradientRule
 
 
 class _LinearFA(torch.autograd.Function):
+    # setup_context form with a generated vmap rule, so seed ensembles (torch.func.vmap) can batch it.
+    generate_vmap_rule = True
+
     @staticmethod
-    def forward(ctx, x, weight, bias, feedback):
+    def forward(x, weight, bias, feedback):
+        return F.linear(x, weight, bias)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, weight, bias, feedback = inputs
         ctx.save_for_backward(x, weight, feedback)
         ctx.has_bias = bias is not None
-        return F.linear(x, weight, bias)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -44,12 +51,18 @@ class _LinearFA(torch.autograd.Function):
 
 
 class _Conv2dFA(torch.autograd.Function):
+    generate_vmap_rule = True
+
     @staticmethod
-    def forward(ctx, x, weight, bias, feedback, stride, padding, dilation, groups):
+    def forward(x, weight, bias, feedback, stride, padding, dilation, groups):
+        return F.conv2d(x, weight, bias, stride, padding, dilation, groups)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, weight, bias, feedback, stride, padding, dilation, groups = inputs
         ctx.save_for_backward(x, weight, feedback)
         ctx.conf = (stride, padding, dilation, groups)
         ctx.has_bias = bias is not None
-        return F.conv2d(x, weight, bias, stride, padding, dilation, groups)
 
     @staticmethod
     def backward(ctx, grad_out):

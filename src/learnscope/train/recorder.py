@@ -129,15 +129,21 @@ class Recorder:
                 h.remove()
         return {n: captured[n].cpu().numpy() for n in self.layers}
 
-    def record(self, step: int) -> None:
-        """Evaluate in eval mode (batch norm uses running statistics), store a record row, restore mode."""
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            scalars = {**self._evaluate("train"), **self._evaluate("test")}
-            acts = self._activations()
-        finally:
-            self.model.train(was_training)
+    def record(self, step: int, evaluated: tuple[dict[str, float], dict[str, np.ndarray]] | None = None) -> None:
+        """Evaluate in eval mode (batch norm uses running statistics), store a record row, restore mode.
+
+        ``evaluated``: (scalars, activations) computed elsewhere (seed ensembles evaluate all seeds at once).
+        """
+        if evaluated is not None:
+            scalars, acts = evaluated
+        else:
+            was_training = self.model.training
+            self.model.eval()
+            try:
+                scalars = {**self._evaluate("train"), **self._evaluate("test")}
+                acts = self._activations()
+            finally:
+                self.model.train(was_training)
         ckpt = {}
         if self.checkpoints:
             ckpt = {k: v.detach().cpu().numpy() for k, v in self.model.state_dict().items()}

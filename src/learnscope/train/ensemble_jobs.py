@@ -1,0 +1,110 @@
+"""Seed ensembles inside the workflow's per-run ``train`` jobs, without changing any job's identity.
+
+Snakemake keeps one cached ``train`` job per run (its between-workflow cache stores one entry per job
+and accepts several outputs only as ``multiext``, i.e. one entry for the whole group, so a group rule
+would retrain every seed when the seed list changes). Grouping therefore happens when jobs execute:
+
+- ``write_manifests`` (the workflow's ``onstart``, so ``snakemake -n`` writes nothing) writes, for every
+  ensemble key (runs equal up to seed, see ``ensemble_key``) with more than one vectorisable run,
+  ``<dir>/<key>.json`` = {run_id: run config}. The manifest is a scheduling hint, not an input: it is
+  in no job's provenance hash, so adding a seed changes no other run's cache entry.
+- ``train_job`` is what ``learnscope train`` does for one job. Under ``<dir>/<key>.lock`` it takes the
+  record staged for this run by an earlier job of the same key if there is one (checked: same config,
+  same training-code digest) and moves it into place; otherwise this job leads: it trains its run
+  together with up to ``max_seeds - 1`` manifest siblings that have neither a current record nor a
+  staged one, writes its own record and stages the siblings' under ``<dir>/staged/``. When their jobs
+  run they only move the staged file. A sibling that Snakemake restores from the cache instead was
+  trained needlessly; its staged file is removed by ``clean_staged``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sys
+from pathlib import Path
+
+import h5py
+
+from learnscope.atomic import write_text
+from learnscope.provenance import step_digest
+from learnscope.record.identity import run_id as make_run_id
+from learnscope.train.ensemble import ensemble_key, train_ensemble, vectorisable
+from learnscope.train.loop import train_run
+
+
+def write_manifests(runs: dict[str, dict], directory: str | Path) -> list[Path]:
+    """One ``<key>.json`` per ensemble key with several vectorisable runs; unchanged files are not rewritten,
+    manifests of keys no longer registered are removed."""
+    directory = Path(directory)
+    groups: dict[str, dict[str, dict]] = {}
+    for rid, run in runs.items():
+        if vectorisable(run) is None:
+            groups.setdefault(ensemble_key(run), {})[rid] = run
+    written = []
+    for key, members in groups.items():
+        if len(members) < 2:
+            continue
+        path = directory / f"{key}.json"
+        text = json.dumps(members, sort_keys=True)
+        if not path.exists() or path.read_text() != text:
+            directory.mkdir(parents=True, exist_ok=True)
+            write_text(path, text)
+        written.append(path)
+    for stale in set(directory.glob("*.json")) - set(written) if directory.exists() else []:
+        stale.unlink()  # a key no longer in the workflow: its leader must not train runs nobody asked for
+    return written
+
+
+def _current(path: Path, run: dict, code: str) -> bool:
+    """Whether ``path`` is a finished record of ``run`` made by the current training code."""
+    if not path.exists():
+        return False
+    try:
+        with h5py.File(path, "r") as f:
+            return f.attrs.get("config") == json.dumps(run, sort_keys=True) and f.attrs.get("code_digest") == code
+    except OSError:
+        return False
+
+
+def train_job(run: dict, dataset, out: str | Path, *, threads: int = 1, directory: str | Path | None = None, max_seeds: int = 1) -> Path:
+    """Produce ``out`` for ``run``: from a staged ensemble record, as an ensemble leader, or alone."""
+    out = Path(out)
+    manifest = Path(directory) / f"{ensemble_key(run)}.json" if directory else None
+    if max_seeds < 2 or manifest is None or not manifest.exists():
+        return train_run(run, dataset, out, threads=threads)
+    siblings: dict[str, dict] = json.loads(manifest.read_text())
+    rid, code = make_run_id(run), step_digest("train")
+    staged_dir = manifest.parent / "staged"
+    staged_dir.mkdir(parents=True, exist_ok=True)
+    with open(manifest.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        mine = staged_dir / f"{rid}.h5"
+        if _current(mine, run, code):
+            os.replace(mine, out)
+            print(f"{out}: taken from its seed ensemble's staged record", file=sys.stderr)
+            return out
+        mine.unlink(missing_ok=True)
+        others = [
+            (sid, sib)
+            for sid, sib in sorted(siblings.items())
+            if sid != rid and ensemble_key(sib) == ensemble_key(run)
+            and not _current(out.parent / f"{sid}.h5", sib, code)
+            and not _current(staged_dir / f"{sid}.h5", sib, code)
+        ][: max_seeds - 1]
+        runs = [run] + [sib for _, sib in others]
+        outs = [out] + [staged_dir / f"{sid}.h5" for sid, _ in others]
+        print(f"{out}: training as the leader of a seed ensemble of {len(runs)}", file=sys.stderr)
+        train_ensemble(runs, dataset, outs, threads=threads)
+        return out
+
+
+def clean_staged(directory: str | Path) -> int:
+    """Remove staged records left over (their runs were restored from the cache); returns how many."""
+    staged = Path(directory) / "staged"
+    n = 0
+    for f in staged.glob("*.h5") if staged.exists() else []:
+        f.unlink(missing_ok=True)
+        n += 1
+    return n
