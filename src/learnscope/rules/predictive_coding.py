@@ -105,10 +105,24 @@ class State:
     output: torch.Tensor  # mu_L = y_hat
 
 
+def half_squared_error(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """1/2 sum over outputs of the squared error, mean over the batch (Song et al.'s loss per sample)."""
+    return 0.5 * ((out - y) ** 2).sum(1).mean()
+
+
 def output_error(y_hat: torch.Tensor, y: torch.Tensor, loss_fn: LossFn, beta: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Batch-summed loss term beta * B * loss_fn and its gradient w.r.t. y_hat: closed form for the
-    training loop's losses (cross-entropy: softmax - onehot; mean squared error), autograd otherwise."""
+    training loop's losses (cross-entropy: softmax - onehot; mean squared error; half squared error) and
+    for a loss function carrying ``summed_with_gradient(y_hat, y) -> (batch-summed loss, its gradient)``,
+    autograd otherwise."""
     n = len(y_hat)
+    closed = getattr(loss_fn, "summed_with_gradient", None)
+    if closed is not None:
+        loss, g = closed(y_hat, y)
+        return beta * loss, beta * g
+    if loss_fn is half_squared_error and y.shape == y_hat.shape:
+        diff = y_hat - y
+        return 0.5 * beta * (diff * diff).sum(), beta * diff
     if loss_fn is nn.functional.cross_entropy and y.dtype == torch.int64 and y_hat.dim() == 2:
         logp = torch.log_softmax(y_hat, 1)
         g = logp.exp()
