@@ -6,12 +6,16 @@
 from learnscope.analysis import (
     concept_drift,
     continual,
+    fear_conditioning,
     interference,
     learning_curves,
     lr_grid,
     modified_equation,
     neuron_dynamics,
     prospective_index,
+    reinforcement,
+    reversal,
+    sensorimotor,
     shared_geometry,
     symmetry_dynamics,
     symmetry_fields,
@@ -35,6 +39,10 @@ ANALYSES = {
     "concept-drift": concept_drift.main,
     "weight-space": weight_space.main,
     "continual": continual.main,
+    "reinforcement": reinforcement.main,
+    "sensorimotor": sensorimotor.main,
+    "reversal": reversal.main,
+    "fear-conditioning": fear_conditioning.main,
 }
 
 __all__ = ["ANALYSES"]
