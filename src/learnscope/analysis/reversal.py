@@ -8,9 +8,10 @@ is the correct action, 0.4 otherwise) and only its value learns: loss 1/2 (v_a -
 (then the count restarts). After every punished trial we log the punished action's value at that
 trial and the value of the action chosen on the next trial, and whether that choice was a switch.
 
-Both actions share the hidden unit: in PC a punishment lowers the shared hidden activity during
-inference, so the other action's value rises (the data's crossover: staying follows a falling value,
-switching a rising one); BP only lowers the punished action's value. One row per logged event.
+Both actions share the hidden unit, so learning about the chosen action moves the other's value too;
+in PC the shared hidden activity is first relaxed to what the outcome implies and the weights then
+follow it. The paper finds that PC reproduces the data's crossover (after a punishment, staying
+follows a falling value and switching a rising one) and BP does not. One row per logged event.
 """
 
 from __future__ import annotations
