@@ -205,8 +205,8 @@ def test_conv_net_inference_lowers_the_energy_and_segments_reproduce_the_model()
     losses = [float(rule.step(model, x, y, torch.nn.functional.cross_entropy).loss) for _ in range(15)]
     energies = torch.tensor(rule.last_energies)
     # max-pooling makes F non-smooth: a step across a kink can raise it (then gamma halves), rarely
-    assert int((torch.diff(energies) > 1e-9).sum()) <= 3 and energies[-1] < 0.9 * energies[0]
-    assert losses[-1] < 0.8 * losses[0]
+    assert int((torch.diff(energies) > 1e-9).sum()) <= 3 and energies[-1] < energies[0] - 1.0
+    assert losses[-1] < losses[0] - 0.1 and all(b < a for a, b in zip(losses, losses[1:]))
 
 
 def test_loss_functions_with_their_own_closed_form_and_half_squared_error():
