@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from learnscope.claims import KEYS, check, markdown_table, merge, read_claims, study_index, write_claims
+from learnscope.claims import KEYS, caption, check, markdown_table, merge, read_claims, report_labels, study_index, write_claims
 from learnscope.errors import RecordError
 from learnscope.figures import FIGURES
 
@@ -54,6 +54,23 @@ def render(tmp_path, table):
     table.to_csv(tmp_path / "lc.csv", index=False)
     claims = FIGURES["rule_zoo"]["learning_curves"]([str(tmp_path / "lc.csv")], str(tmp_path / "fig.png"), {"min_test_accuracy": 0.9})
     return {c.id.split(".")[-1]: c for c in claims}
+
+
+def test_report_caption_and_labels_state_each_claim_and_verdict():
+    from docutils.core import publish_parts
+
+    rows = [
+        check("s.f.a", "f", "feedback_alignment reaches *90%*", 0.95, ">=", 0.9).to_json(),
+        check("s.f.b", "f", "loss ratio < 1", 1.2, "<", 1.0, gated=False).to_json(),
+        check("s.f.c", "f", "gate that fails", 0.1, ">", 0.5).to_json(),
+    ]
+    html = publish_parts(caption(rows), writer_name="html")["body"]
+    assert "<strong>PASS</strong> feedback_alignment reaches *90%*: measured 0.95, threshold 0.9" in html
+    assert "<strong>FAIL (reported)</strong> loss ratio &lt; 1: measured 1.2" in html
+    assert "<strong>FAIL</strong> gate that fails" in html and "s.f.c" in html
+    assert report_labels("s", "f", rows) == {"study": "s", "figure": "f", "gated claims": "1/2 pass"}
+    assert report_labels("s", "f", rows[1:2])["gated claims"] == "none"
+    assert "no claim" in caption([])
 
 
 def test_rule_zoo_learning_curves_figure_and_claims(tmp_path):

@@ -1,5 +1,6 @@
 """The cluster profile against a real one-node Slurm (tests/slurm/local-cluster.sh): a study target is
-submitted through workflow/profiles/slurm and every job goes through sbatch."""
+submitted through workflow/profiles/slurm, every job goes through sbatch, and the output cache restores
+trained runs under the cluster executor."""
 
 from __future__ import annotations
 
@@ -49,3 +50,19 @@ def test_study_runs_through_the_slurm_profile(tmp_path, slurm):
     jobs = subprocess.run(["squeue", "-h", "-t", "all", "-o", "%i %T"], env=project.env, capture_output=True, text=True, check=True).stdout.split("\n")
     finished = [j for j in jobs if j.strip()]
     assert finished and all(j.endswith("COMPLETED") for j in finished), finished
+
+    # the between-workflow output cache works under the cluster executor: the jobs stored their runs
+    # in it, and after deleting results/ the resubmitted training jobs restore them instead of training
+    runs = {p.name: p.read_bytes() for p in project.path("results/runs").glob("*.h5")}
+    logs = {p.name: p.stat().st_mtime_ns for p in project.path("logs/train").glob("*.log")}
+    assert runs and len(logs) == len(runs) and any(project.cache.iterdir())
+    shutil.rmtree(project.path("results"))
+    shutil.rmtree(project.path("figures/rule_zoo"))
+    project.snakemake(
+        "--workflow-profile", "workflow/profiles/slurm", "--slurm-no-account",
+        "figures/rule_zoo/all", "--configfile", "config/smoke.yaml",
+    )
+    assert {p.name: p.read_bytes() for p in project.path("results/runs").glob("*.h5")} == runs
+    assert {p.name: p.stat().st_mtime_ns for p in project.path("logs/train").glob("*.log")} == logs  # no training ran
+    assert project.path("figures/rule_zoo/learning_curves.png").stat().st_size > 0
+

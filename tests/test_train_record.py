@@ -57,6 +57,8 @@ def test_run_record_contents(tmp_path, digits):
         assert r.config == run and r.run_id == run_id(run)
         assert r.code_digest == step_digest("train")
         assert {"torch", "numpy", "h5py", "python"} <= set(r.versions)
+        assert r.runtime == {"device": "cpu", "device_name": "cpu", "threads": 1, "deterministic_algorithms": True,
+                             "cudnn_deterministic": True, "cudnn_benchmark": False, "cublas_workspace_config": ""}
         np.testing.assert_array_equal(r.steps, [0, 15, 30, 45, 60])
         assert set(r.scalar_names) == {"train_loss", "train_acc", "test_loss", "test_acc"}
         assert r.scalar("train_loss")[-1] < r.scalar("train_loss")[0]
@@ -82,6 +84,67 @@ def test_same_config_and_code_give_identical_bytes(tmp_path, digits):
     assert sha(a) == sha(b)
     c = train_run(run_cfg(model={"kind": "convnet", "channels": [4], "batchnorm": True}, seed=1), digits, tmp_path / "c.h5")
     assert sha(a) != sha(c)
+
+
+def records_equal(a: Path, b: Path, rtol: float) -> None:
+    """Every recorded array of two runs agrees (to ``rtol``)."""
+    with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
+        names = _names(fa)
+        assert names and names == _names(fb)
+        for n in names:
+            np.testing.assert_allclose(fa[n][()], fb[n][()], rtol=rtol, atol=rtol, err_msg=n)
+
+
+def _names(f: h5py.File) -> list[str]:
+    out = []
+    f.visititems(lambda n, o: out.append(n) if isinstance(o, h5py.Dataset) else None)
+    return out
+
+
+def test_every_device_path_gives_the_cpu_results(tmp_path, digits):
+    import torch
+
+    model = {"kind": "convnet", "channels": [4], "batchnorm": True}
+    cpu = train_run(run_cfg(model=model), digits, tmp_path / "cpu.h5")
+    auto = train_run({**run_cfg(model=model), "device": "auto"}, digits, tmp_path / "auto.h5")
+    with open_run(auto) as r:
+        assert r.runtime["device"] == ("cuda:0" if torch.cuda.is_available() else "cpu")
+        assert r.runtime["deterministic_algorithms"] and r.runtime["cudnn_deterministic"] and not r.runtime["cudnn_benchmark"]
+    if not torch.cuda.is_available():
+        records_equal(cpu, auto, rtol=0)  # 'auto' on a CPU-only machine is exactly the CPU path
+        with pytest.raises(ConfigError, match="no CUDA device is available"):
+            train_run({**run_cfg(model=model), "device": "cuda"}, digits, tmp_path / "cuda.h5")
+    else:  # the GPU path: same results as the CPU to float32 tolerance, and deterministic on the GPU
+        cuda = [train_run({**run_cfg(model=model), "device": "cuda"}, digits, tmp_path / f"cuda{i}.h5") for i in range(2)]
+        records_equal(cuda[0], cuda[1], rtol=0)
+        records_equal(cpu, cuda[0], rtol=2e-3)
+        with open_run(cuda[0]) as r:
+            assert r.runtime["cublas_workspace_config"] == ":4096:8" and r.runtime["device_name"] != "cpu"
+
+
+def test_progress_is_live_on_a_terminal_and_one_line_per_milestone_in_a_log():
+    import io
+
+    from learnscope.progress import Progress
+
+    log = io.StringIO()
+    p = Progress("train x", 100, stream=log)
+    p.update(0)
+    p.update(50, loss=0.25)
+    p.update(100, loss=0.125)
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 3 and lines[1].startswith("train x: 50/100 (50%, ") and lines[1].endswith("loss 0.25")
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty = Terminal()
+    p = Progress("grid", 2, stream=tty)
+    p.update(1)
+    p.update(2)
+    out = tty.getvalue()
+    assert out.startswith("\rgrid: 1/2 (50%") and out.count("\r") == 2 and out.endswith("\n") and out.count("\n") == 1
 
 
 def test_diverged_run_is_recorded_not_raised(tmp_path, digits):

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -112,10 +115,60 @@ def test_4_changing_analysis_code_reruns_analyses_not_training(built: Project):
     assert dry_run(built, *SMOKE) == {}
 
 
-def test_report_contains_the_figures(built: Project):
+def chromium() -> str:
+    """Debian's headless Chromium, installed when missing (as root, like the Slurm test's packages)."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        pytest.skip("rendering the report needs Chromium (Debian package `chromium`)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env, stdout=subprocess.DEVNULL)
+    return shutil.which("chromium")
+
+
+def dump_dom(browser: str, page: Path) -> str:
+    """The page's DOM after its scripts ran, from headless Chromium."""
+    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=20000", "--dump-dom", page.as_uri()]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True).stdout
+
+
+def report_results(html: str) -> dict:
+    """The report's embedded results table: {path: {caption, labels, data_uri, ...}}."""
+    block = html[html.index('<script id="results">') :]
+    block = block[: block.index("</script>")]
+    return json.loads(block[block.index("{") :].strip().rstrip(";"))
+
+
+def test_report_shows_every_figure_with_its_claims_in_chromium(built: Project, tmp_path):
+    browser = chromium()
     built.snakemake("--report", "report.html", *SMOKE)
-    html = built.path("report.html").read_text(errors="replace")
-    assert "learning_curves.png" in html and "rule_zoo" in html
+    report = built.path("report.html")
+    results = report_results(report.read_text())
+    figures = {str(p.relative_to(built.root)) for p in built.path("figures").glob("*/*.png")}
+    assert figures and set(results) == figures
+    for path, entry in results.items():
+        study, figure = Path(path).parent.name, Path(path).stem
+        claims = [c for c in json.loads(built.path(f"results/{study}/claims.json").read_text()) if c["figure"] == figure]
+        gated = [c for c in claims if c["gated"]]
+        assert entry["labels"] == {"study": study, "figure": figure, "gated claims": f"{sum(c['pass'] for c in gated)}/{len(gated)} pass" if gated else "none"}
+        for c in claims:  # the caption states every claim and its verdict
+            assert c["id"] in entry["caption"] and ("PASS" if c["pass"] else "FAIL") in entry["caption"]
+
+    dom = dump_dom(browser, report)  # the report app renders ...
+    assert '<div id="app"><div' in dom and 'id="loading-screen" style="display: none;"' in dom
+    probe = tmp_path / "figures.html"  # ... and every embedded figure decodes as an image in Chromium
+    probe.write_text(
+        "<html><body><script>const srcs = " + json.dumps([e["data_uri"] for e in results.values()]) + ";"
+        "let done = 0, ok = 0;"
+        "srcs.forEach(s => { const im = new Image();"
+        " im.onload = () => { ok += im.naturalWidth > 0 && im.naturalHeight > 0; finish(); }; im.onerror = finish; im.src = s; });"
+        "function finish() { if (++done === srcs.length) document.body.setAttribute('data-loaded', ok + '/' + done); }"
+        "</script></body></html>"
+    )
+    loaded = re.search(r'data-loaded="(\d+)/(\d+)"', dump_dom(browser, probe))
+    assert loaded and loaded.group(1) == loaded.group(2) == str(len(results)), loaded
 
 
 def test_lint_reports_only_the_documented_conda_notice(built: Project):
@@ -149,28 +202,38 @@ def test_a_diverged_run_is_a_result_not_a_crash(tmp_path):
     assert "1 diverged" in claims["rule_zoo.learning_curves.sgd_learns"]["claim"]
 
 
-def test_dvc_repro_twice_then_push_and_pull(tmp_path):
+def test_dvc_round_trip_a_fresh_clone_pulls_instead_of_retraining(tmp_path):
     project = make_project(tmp_path)
     # DVC reads params.yaml itself: make the smoke tier the params of this copy
     project.path("params.yaml").write_text(yaml.safe_dump(smoke_params(project), sort_keys=False))
     project.commit("smoke params")
 
     project.dvc("repro")
-    assert project.path("dvc.lock").exists()
     metrics = project.dvc("metrics", "show", "--json").stdout
     assert "results/rule_zoo/claims.json" in metrics
     second = project.dvc("repro")
     assert "Data and pipelines are up to date." in second.stdout + second.stderr
+    project.dvc("push")  # the default remote: learnscope-dvc-remote beside the checkout
+    project.commit("dvc.lock of the smoke build")
 
-    remote = tmp_path / "remote"
-    project.dvc("remote", "add", "--local", "-d", "scratch", str(remote))
-    project.dvc("push")
-    figure = project.path("figures/rule_zoo/learning_curves.png").read_bytes()
-    shutil.rmtree(project.path("figures/rule_zoo"))
-    shutil.rmtree(project.path("data/prepared"))
-    shutil.rmtree(project.path(".dvc/cache"))
-    project.dvc("pull")
-    assert project.path("figures/rule_zoo/learning_curves.png").read_bytes() == figure
-    assert project.path("data/prepared/digits.h5").exists()
-    status = project.dvc("status")
-    assert "up to date" in status.stdout + status.stderr
+    # another machine: a fresh clone with an empty Snakemake output cache, so nothing can be restored
+    clone = Project(tmp_path / "clone", tmp_path / "clone-cache")
+    clone.cache.mkdir()
+    project.run("git", "clone", "-q", str(project.root), str(clone.root))
+    clone.dvc("pull")
+    runs = sorted(p.name for p in project.path("results/runs").glob("*.h5"))
+    assert runs and sorted(p.name for p in clone.path("results/runs").glob("*.h5")) == runs
+    assert clone.path("data/prepared/digits.h5").exists()
+    planned = dry_run(clone)
+    assert "train" not in planned and "prepare_dataset" not in planned, planned
+    repro = clone.dvc("repro")
+    assert "Data and pipelines are up to date." in repro.stdout + repro.stderr
+
+    # the figures render again from the pulled records alone
+    for study in clone.path("figures").glob("*/"):
+        shutil.rmtree(study)
+    built = clone.snakemake("--cores", "2", "figures/all")
+    jobs = job_counts(built.stdout + built.stderr)
+    assert jobs.get("figure") and "train" not in jobs, jobs
+    for csv in project.path("figures").glob("*/*.csv"):
+        assert clone.path(f"figures/{csv.parent.name}/{csv.name}").read_bytes() == csv.read_bytes(), csv

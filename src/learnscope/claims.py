@@ -91,6 +91,33 @@ def verdict(row: dict) -> str:
     return ("PASS" if row["pass"] else "FAIL") + ("" if row["gated"] else " (reported)")
 
 
+def _rst(text: str) -> str:
+    """Escape RST inline markup in free text."""
+    for ch in ("\\", "*", "`", "_", "|"):
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def caption(rows: list[dict]) -> str:
+    """A figure's report caption (RST): each claim it checks, measured, with its verdict."""
+    if not rows:
+        return "This figure carries no claim.\n"
+    lines = ["Claims checked by this figure (PASS/FAIL: reproduction gates; reported: findings, not gated):", ""]
+    for r in rows:
+        lines.append(
+            f"- **{verdict(r)}** {_rst(r['claim'])}: measured {_fmt(r['value'])}, threshold {_fmt(r['threshold'])}, "
+            f"spread {_fmt(r['spread'])} (``{r['id']}``)"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def report_labels(study: str, figure: str, rows: list[dict]) -> dict[str, str]:
+    """The report table's columns for one figure: where it belongs and how its gated claims fared."""
+    gated = [r for r in rows if r["gated"]]
+    passed = sum(r["pass"] for r in gated)
+    return {"study": study, "figure": figure, "gated claims": f"{passed}/{len(gated)} pass" if gated else "none"}
+
+
 def study_index(study: str, figures: dict[str, list[str]], rows: list[dict]) -> str:
     """The ``figures/<study>/all`` index: each figure's files and the claims it carries."""
     lines = [f"# {study}", ""]

@@ -65,7 +65,8 @@ def cmd_analyze(a: argparse.Namespace) -> None:
 
 
 def cmd_figure(a: argparse.Namespace) -> None:
-    from learnscope.claims import write_claims
+    from learnscope.atomic import write_text
+    from learnscope.claims import caption, read_claims, write_claims
     from learnscope.figures import FIGURES
 
     if a.study not in FIGURES or a.figure not in FIGURES[a.study]:
@@ -73,6 +74,8 @@ def cmd_figure(a: argparse.Namespace) -> None:
         raise ConfigError(f"no figure {a.study}/{a.figure} (known: {known})")
     claims = FIGURES[a.study][a.figure](a.inputs, a.out, _json(a.options))
     write_claims(a.claims_out, claims)
+    if a.caption_out:
+        write_text(a.caption_out, caption(read_claims(a.claims_out)))
 
 
 def cmd_claims(a: argparse.Namespace) -> None:
@@ -133,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--inputs", nargs="*", default=[], help="input files (none for figures computed from options alone)")
     s.add_argument("--out", required=True, help="the figure's PNG; the PDF and the plotted data (CSV) are written beside it")
     s.add_argument("--claims-out", required=True)
+    s.add_argument("--caption-out", help="also write the claims as the figure's report caption (RST)")
     s.add_argument("--options", default="{}")
     s.set_defaults(func=cmd_figure)
 

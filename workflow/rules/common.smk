@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 try:
+    from learnscope.claims import read_claims, report_labels
     from learnscope.config import family_runs, grid_runs, validate_params
     from learnscope.errors import ConfigError
     from learnscope.output_cache import ensure_output_cache
@@ -54,6 +55,11 @@ FIGURES = {}
 def study_figures(study):
     """The figure rules' outputs of one study, for its index."""
     return [f"figures/{study}/{fig}.{ext}" for fig in FIGURES[study] for ext in ("png", "pdf", "csv")]
+
+
+def figure_report_labels(wildcards, output):
+    """The report's columns for a figure (read from its claims file when the report is made)."""
+    return report_labels(wildcards.study, wildcards.figure, read_claims(output.claims))
 
 
 def datasets_in_use():

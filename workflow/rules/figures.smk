@@ -7,10 +7,11 @@ rule figure:
     input:
         lambda wc: FIGURES[wc.study][wc.figure]["inputs"],
     output:
-        png=report("figures/{study}/{figure}.png", caption="../report/figure.rst", category="{study}"),
+        png=report("figures/{study}/{figure}.png", caption="../report/figure.rst", category="{study}", labels=figure_report_labels),
         pdf="figures/{study}/{figure}.pdf",
         csv="figures/{study}/{figure}.csv",
         claims="results/{study}/claims/{figure}.json",
+        caption="results/{study}/claims/{figure}.rst",
     params:
         options=lambda wc: json.dumps(FIGURES[wc.study][wc.figure]["options"], sort_keys=True),
         code=lambda wc: figure_digest(wc.study),
@@ -22,7 +23,7 @@ rule figure:
         runtime=10,
     shell:
         "learnscope figure {wildcards.study} {wildcards.figure} --inputs {input} --out {output.png} "
-        "--claims-out {output.claims} --options {params.options:q} > {log} 2>&1"
+        "--claims-out {output.claims} --caption-out {output.caption} --options {params.options:q} > {log} 2>&1"
 
 
 rule study_claims:

@@ -17,6 +17,12 @@ rule train:
     resources:
         mem_mb=2000,
         runtime=60,
+        gpu=config["runtime"]["gpus"],
     cache: True
     shell:
         "learnscope train --run {params.run:q} --data {input.data} --out {output} --threads {threads} > {log} 2>&1"
+
+
+rule runs_all:
+    input:
+        lambda wc: sorted(f"results/runs/{run}.h5" for run in RUNS),

@@ -39,6 +39,7 @@ class RunRecord:
         self.code_digest = str(a["code_digest"])
         self.versions: dict = json.loads(a["versions"])
         self.git_commit = str(a["git_commit"])
+        self.runtime: dict = json.loads(a["runtime"]) if "runtime" in a else {}
 
     def __enter__(self) -> RunRecord:
         return self

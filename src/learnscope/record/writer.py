@@ -18,9 +18,10 @@ class RunWriter:
     """Write one run record to ``<dir>/.<name>.tmp-<pid>``; ``close(status)`` renames it to ``path``.
 
     ``n_points`` is the number of record points T; each ``record(...)`` call fills the next row.
+    ``runtime`` (the device and determinism settings the run trained under) is stored as an attribute.
     """
 
-    def __init__(self, path: str | Path, config: dict, run_id: str, code_digest: str, n_points: int):
+    def __init__(self, path: str | Path, config: dict, run_id: str, code_digest: str, n_points: int, runtime: dict | None = None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
@@ -34,6 +35,7 @@ class RunWriter:
         a["code_digest"] = code_digest
         a["versions"] = json.dumps(package_versions(), sort_keys=True)
         a["git_commit"] = git_commit()
+        a["runtime"] = json.dumps(runtime or {}, sort_keys=True)
         self._steps = self.file.create_dataset("record/step", shape=(n_points,), dtype=np.int64)
 
     def write_static(self, group: str, arrays: dict[str, np.ndarray]) -> None:

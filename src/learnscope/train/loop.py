@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from learnscope.record.identity import run_id as make_run_id
 from learnscope.data import Dataset
 from learnscope.errors import ConfigError
 from learnscope.models import build_model
+from learnscope.progress import Progress
 from learnscope.provenance import step_digest
 from learnscope.record import RunWriter
 from learnscope.rules import build_rule
@@ -32,6 +34,31 @@ def resolve_device(name: str) -> torch.device:
     if name not in ("cpu", "cuda"):
         raise ConfigError(f"runtime.device {name!r} is not known (allowed: auto, cpu, cuda)")
     return torch.device(name)
+
+
+def deterministic_settings(device: torch.device, threads: int) -> dict:
+    """Make this process's training deterministic on ``device``; the settings go into the run file.
+
+    CPU and CUDA both run with ``torch.use_deterministic_algorithms(True)``; CUDA additionally needs
+    cuDNN's deterministic kernels without autotuning and a fixed cuBLAS workspace
+    (``CUBLAS_WORKSPACE_CONFIG=:4096:8``, set before the first CUDA call unless the user set it).
+    """
+    cuda = device.type == "cuda"
+    if cuda:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+    return {
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device) if cuda else "cpu",
+        "threads": threads,
+        "deterministic_algorithms": True,
+        "cudnn_deterministic": True,
+        "cudnn_benchmark": False,
+        "cublas_workspace_config": os.environ.get("CUBLAS_WORKSPACE_CONFIG", "") if cuda else "",
+    }
 
 
 def batches(n: int, batch_size: int, steps: int, seed: int):
@@ -65,9 +92,8 @@ def train_run(run: dict, dataset: Dataset, out: str | Path, threads: int = 1) ->
     """Train the run described by ``run`` (see ``learnscope.config.make_run``) and write its record.
     ``train.per_class`` trains on a subset of the training split (``per_class_subset``, seeded by the
     data seed); the record's train metrics are then measured on that subset."""
-    torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(True)
     device = resolve_device(run["device"])
+    runtime = deterministic_settings(device, threads)
     seed = int(run["seed"])
     train = run["train"]
     if "per_class" in train:
@@ -87,7 +113,8 @@ def train_run(run: dict, dataset: Dataset, out: str | Path, threads: int = 1) ->
     y_train = as_input(dataset.y_train, device, dtype)
 
     schedule = record_schedule(steps, int(run["record"]["points"]), run["record"].get("spacing", "linear"))
-    writer = RunWriter(out, run, make_run_id(run), step_digest("train"), len(schedule))
+    writer = RunWriter(out, run, make_run_id(run), step_digest("train"), len(schedule), runtime)
+    progress = Progress(f"train {make_run_id(run)}", steps)
     try:
         recorder = Recorder(writer, model, rule, dataset, run["record"], device, dtype)
         data_seed = int(train.get("data_seed", seed))
@@ -97,6 +124,7 @@ def train_run(run: dict, dataset: Dataset, out: str | Path, threads: int = 1) ->
         for step in range(steps + 1):
             if step in record_at:
                 recorder.record(step)
+                progress.update(step, **({"loss": float(res.loss)} if step else {}))
             if step == steps:
                 break
             idx = torch.as_tensor(next(batch_iter), device=device)
