@@ -8,7 +8,7 @@ import torch
 from learnscope.errors import ConfigError
 from learnscope.models import build_model
 from learnscope.rules import build_rule
-from learnscope.rules.predictive_coding import evaluate, feedforward_values, layer_gradient, mlp_layers, output_error, relax, value_gradients
+from learnscope.rules.predictive_coding import evaluate, feedforward_values, half_squared_error, layer_gradient, mlp_layers, output_error, relax, value_gradients
 
 torch.set_num_threads(1)
 
@@ -137,6 +137,91 @@ def test_unsupported_models_and_keys_are_config_errors():
     torch.manual_seed(0)
     conv = build_model({"kind": "convnet", "channels": [4]}, (1, 8, 8), 10)
     with pytest.raises(ConfigError, match="MLP models only"):
-        build_rule({"name": "predictive_coding", "lr": 0.1}).setup(conv)
+        build_rule({"name": "predictive_coding", "lr": 0.1, "implementation": "closed_form"}).setup(conv)
+    bn = build_model({"kind": "convnet", "channels": [4], "batchnorm": True}, (1, 8, 8), 10)
+    with pytest.raises(ConfigError, match="batch norm"):
+        build_rule({"name": "predictive_coding", "lr": 0.1}).setup(bn)
     with pytest.raises(ConfigError, match="schedule"):
         build_rule({"name": "predictive_coding", "lr": 0.1, "schedule": "sometimes"})
+    with pytest.raises(ConfigError, match="implementation"):
+        build_rule({"name": "predictive_coding", "lr": 0.1, "implementation": "magic"})
+
+
+def convnet(activation="tanh", seed=0):
+    torch.manual_seed(seed)
+    return build_model({"kind": "convnet", "channels": [3, 5], "hidden": [12], "activation": activation}, (1, 8, 8), 10).double()
+
+
+def images(seed=2, n=5):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 1, 8, 8, generator=g, dtype=torch.float64), torch.randint(0, 10, (n,), generator=g)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "leaky_relu", "relu"])
+@pytest.mark.parametrize("loss_fn", [torch.nn.functional.cross_entropy, squared, half_squared_error])
+def test_autograd_implementation_equals_closed_form_on_mlps(activation, loss_fn):
+    """The general (autograd) path reproduces the closed-form MLP path: energies at every inference step,
+    rate halvings and the weight gradients at the relaxed state, to float64 round-off."""
+    model = net([16, 12], activation, seed=4)
+    x, y = batch(n=6)
+    if loss_fn is torch.nn.functional.cross_entropy:
+        y = y.argmax(1)
+    out = {}
+    for impl in ("closed_form", "autograd"):
+        rule = build_rule({"name": "predictive_coding", "lr": 0.1, "inference_steps": 60, "inference_rate": 0.1, "implementation": impl})
+        rule.setup(model)
+        out[impl] = (rule.gradients(x, y, loss_fn), rule.last_energies)
+    assert rule.segments is not None and len(rule.segments.blocks) == 3
+    torch.testing.assert_close(torch.tensor(out["autograd"][1]), torch.tensor(out["closed_form"][1]), rtol=1e-12, atol=1e-12)
+    for (ga, ba), (gc, bc) in zip(out["autograd"][0], out["closed_form"][0]):
+        torch.testing.assert_close(ga, gc, rtol=1e-10, atol=1e-13)
+        torch.testing.assert_close(ba, bc, rtol=1e-10, atol=1e-13)
+
+
+def test_autograd_zil_on_a_conv_net_equals_backprop():
+    """Z-IL through conv, pooling and flatten layers reproduces backprop exactly (Song et al. 2020)."""
+    model = convnet()
+    x, y = images()
+    model.zero_grad()
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    rule = build_rule({"name": "predictive_coding", "lr": 0.1, "schedule": "zil"})
+    rule.setup(model)
+    grads = rule.gradients(x, y, torch.nn.functional.cross_entropy)
+    assert [type(m).__name__ for m in rule.weights] == ["Conv2d", "Conv2d", "Linear", "Linear"]
+    for (gw, gb), m in zip(grads, rule.weights):
+        assert float((gw - m.weight.grad).abs().max()) < 1e-10
+        assert float((gb - m.bias.grad).abs().max()) < 1e-10
+
+
+def test_conv_net_inference_lowers_the_energy_and_segments_reproduce_the_model():
+    model = convnet()
+    x, y = images(n=8)
+    rule = build_rule({"name": "predictive_coding", "lr": 0.05, "inference_steps": 40, "inference_rate": 0.1})
+    rule.setup(model)
+    h = x
+    for block in rule.segments.blocks:
+        h = block(h)
+    torch.testing.assert_close(h, model(x), rtol=0, atol=0)
+    losses = [float(rule.step(model, x, y, torch.nn.functional.cross_entropy).loss) for _ in range(15)]
+    energies = torch.tensor(rule.last_energies)
+    # max-pooling makes F non-smooth: a step across a kink can raise it (then gamma halves), rarely
+    assert int((torch.diff(energies) > 1e-9).sum()) <= 3 and energies[-1] < energies[0] - 1.0
+    assert losses[-1] < losses[0] - 0.1 and all(b < a for a, b in zip(losses, losses[1:]))
+
+
+def test_loss_functions_with_their_own_closed_form_and_half_squared_error():
+    g = torch.Generator().manual_seed(6)
+    y_hat = torch.randn(4, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    y = torch.randn(4, 3, generator=g, dtype=torch.float64)
+    loss, grad = output_error(y_hat.detach(), y, half_squared_error, 0.4)
+    ref = 0.4 * 4 * half_squared_error(y_hat, y)
+    ref.backward()
+    assert float(loss) == pytest.approx(float(ref.detach()), rel=1e-12)
+    torch.testing.assert_close(grad, y_hat.grad)
+
+    def first_output(out, target):
+        return 0.5 * ((out[:, 0] - target[:, 0]) ** 2).mean()
+
+    first_output.summed_with_gradient = lambda out, target: (torch.tensor(7.0), torch.ones_like(out))
+    loss, grad = output_error(y_hat.detach(), y, first_output, 2.0)  # the function's own form is used
+    assert float(loss) == 14.0 and float(grad.sum()) == 24.0

@@ -11,10 +11,15 @@ import pandas as pd
 import pytest
 import torch
 
-from learnscope.analysis import interference, lr_grid, prospective_index, target_alignment, weight_space
+from learnscope.analysis import fear_conditioning, interference, lr_grid, prospective_index, reinforcement, reversal, sensorimotor, target_alignment, weight_space
+from learnscope.analysis.toy_nets import linear_layers, squared_loss, weight_gradients
 from learnscope.claims import KEYS
+from learnscope.errors import ConfigError
 from learnscope.figures import FIGURES
+from learnscope.figures.prospective_configuration import scale_fit
 from learnscope.models import build_model
+from learnscope.rules.predictive_coding import output_error
+from learnscope.train.loop import per_class_subset
 
 torch.set_num_threads(1)
 PC_FAST = {"inference_steps": 48, "inference_rate": 0.1}
@@ -110,10 +115,119 @@ def test_figures_write_files_and_claims(tmp_path):
     assert rows["pc_tolerates_large_lr"]["value"] == pytest.approx(0.5)  # at lr 1.0, above BP's best 0.3
 
 
+def test_bellman_targets_by_hand():
+    q_next = torch.tensor([[1.0, 3.0], [2.0, -1.0], [0.5, 0.25]])
+    y = reinforcement.bellman_targets(q_next, torch.tensor([1.0, 0.0, -1.0]), torch.tensor([0.0, 1.0, 0.0]), 0.9)
+    torch.testing.assert_close(y, torch.tensor([1.0 + 0.9 * 3.0, 0.0, -1.0 + 0.9 * 0.5]))
+
+
+def test_td_loss_counts_the_taken_action_only_and_its_closed_form_is_exact():
+    q = torch.tensor([[1.0, 2.0], [0.0, -1.0]], dtype=torch.float64, requires_grad=True)
+    y = torch.tensor([[1.0, 0.0], [0.0, 2.0]], dtype=torch.float64)  # actions 1, 0; targets 0, 2
+    loss = reinforcement.td_loss(q, y)
+    assert float(loss.detach()) == pytest.approx(0.5 * ((2.0 - 0.0) ** 2 + (0.0 - 2.0) ** 2) / 2)
+    (2 * loss).backward()
+    summed, grad = output_error(q.detach(), y, reinforcement.td_loss, 1.0)
+    assert float(summed) == pytest.approx(float(2 * loss)) and torch.equal(grad, q.grad)
+    assert grad[0, 0] == 0 and grad[1, 1] == 0
+
+
+def test_dqn_runs_are_deterministic_per_seed():
+    opts = {"episodes": 3, "max_steps": 30, "hidden": 8, "gamma": 0.98, "replay": 100, "batch_size": 8, "updates": 2,
+            "epsilon_min": 0.05, "explore_fraction": 0.5, "inference_steps": 4, "inference_rate": 0.05, "inference_discount": 1.0}
+    a, b = (pd.DataFrame(reinforcement.run("CartPole-v1", "pc", 0.03, 1, opts)) for _ in range(2))
+    pd.testing.assert_frame_equal(a, b)
+    assert len(a) == 3 and (a["return"] >= 1).all()
+
+
+def test_per_class_subset_draws_n_of_every_class():
+    from learnscope.data.prepare import prepare
+
+    ds = prepare("digits", {"kind": "digits", "test_fraction": 0.25, "seed": 0})
+    sub = per_class_subset(ds, 7, seed=3)
+    assert np.bincount(sub.y_train).tolist() == [7] * 10
+    assert np.array_equal(sub.x_test, ds.x_test)
+    assert np.array_equal(per_class_subset(ds, 7, seed=3).x_train, sub.x_train)
+    assert not np.array_equal(per_class_subset(ds, 7, seed=4).x_train, sub.x_train)
+    with pytest.raises(ConfigError, match="per_class"):
+        per_class_subset(ds, 1000, seed=0)
+
+
+def _fear_bp_reference(lrs, group, mix0, iterations):
+    """Backprop on fear = m_L p_L L + m_N p_N N written out by hand (p = 1 initially)."""
+    p, m = np.ones(2), np.array(mix0, float)
+    for cues, target in zip(fear_conditioning.GROUPS[group], (1.0, 0.0)):
+        c = np.array(cues)
+        for _ in range(iterations):
+            err = float(m @ (p * c)) - target
+            gp, gm = err * m * c, err * p * c
+            p, m = p - lrs[0] * gp, m - np.array(lrs[1:]) * gm
+    return float(m[1] * p[1])
+
+
+def test_fear_conditioning_bp_matches_a_hand_implementation_and_only_pc_recovers_fear():
+    opts = {"iterations": 16, "init_std": 0.01, "inference_steps": 64, "inference_rate": 0.5, "inference_discount": 0.5}
+    lrs = (0.1, 0.1, 0.1)
+    g = torch.Generator().manual_seed(0)
+    mix0 = (0.1 + 0.01 * torch.randn(1, 2, generator=g, dtype=torch.float64)).abs()[0].tolist()
+    bp = {grp: fear_conditioning.simulate("bp", lrs, grp, 0, opts) for grp in fear_conditioning.GROUPS}
+    for grp, v in bp.items():
+        assert v == pytest.approx(_fear_bp_reference(lrs, grp, mix0, 16), abs=1e-12)
+    assert bp["LN+,L-"] == bp["LN+"] < bp["N+"]  # overshadowing; extinction of L cannot reach N under BP
+    pc = {grp: fear_conditioning.simulate("pc", lrs, grp, 0, opts) for grp in fear_conditioning.GROUPS}
+    assert pc["LN+"] < pc["N+"] and pc["LN+,L-"] > pc["LN+"] + 0.01
+
+
+def test_pc_weight_gradients_of_a_linear_net_are_those_at_the_energy_minimum():
+    """Linear one-hidden-layer PC: the relaxed value node solves (I + W2^T W2) x = W1 s + W2^T y."""
+    g = torch.Generator().manual_seed(1)
+    w1, w2 = torch.randn(3, 2, generator=g, dtype=torch.float64), torch.randn(2, 3, generator=g, dtype=torch.float64)
+    s, y = torch.randn(1, 2, generator=g, dtype=torch.float64), torch.randn(1, 2, generator=g, dtype=torch.float64)
+    x = torch.linalg.solve(torch.eye(3, dtype=torch.float64) + w2.T @ w2, (w1 @ s.T + w2.T @ y.T)).T
+    expected = [-(x - s @ w1.T).T @ s, -(y - x @ w2.T).T @ x]
+    opts = {"inference_steps": 2000, "inference_rate": 0.1, "inference_discount": 0.5}
+    for got, want in zip(weight_gradients("pc", linear_layers(w1, w2), s, y, squared_loss, opts), expected):
+        torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-8)  # 2000 steps: converged to ~1e-8
+    bp = weight_gradients("bp", linear_layers(w1, w2), s, y, squared_loss, opts)
+    e = s @ w1.T @ w2.T - y
+    torch.testing.assert_close(bp[1], e.T @ (s @ w1.T))
+
+
+def test_sensorimotor_a_cue_2_trial_moves_the_cue_1_prediction_only_under_pc():
+    opts = {"inference_steps": 64, "inference_rate": 0.1, "inference_discount": 0.9}
+    for rule, moved in (("bp", False), ("pc", True)):
+        net = sensorimotor.Learner(rule, 0.1, 0.2, 0.5, 0, opts)
+        probe = sensorimotor.trial("1", "0")[0]
+        before = net.predict(probe)
+        net.step(*sensorimotor.trial("2", "+"))
+        change = float((net.predict(probe) - before).abs().max())
+        assert (change > 1e-4) if moved else (change == 0.0)
+        assert net.w1[0, 1] == 0 and net.w1[1, 0] == 0  # the cue-segregated mask holds
+    wash = sensorimotor.Washout([2, 4, 6], np.random.default_rng(0))
+    lengths = [len(wash.trials()) for _ in range(6)]
+    assert sorted(lengths[:3]) == [2, 4, 6] and sorted(lengths[3:]) == [2, 4, 6]
+
+
+def test_reversal_logs_the_trial_after_every_punishment():
+    opts = {"init_std": 0.1, "trials": 60, "reverse_after": 4, "inference_steps": 8, "inference_rate": 0.1, "inference_discount": 0.9}
+    rows = pd.DataFrame(reversal.simulate("bp", 0.1, 0, opts))
+    assert len(rows) > 10 and rows["trial"].is_unique and rows["trial"].min() >= 1
+    assert set(rows["switch"]) == {True, False}
+
+
+def test_scale_fit_is_least_squares():
+    k, err = scale_fit(np.array([1.0, 2.0, 0.0]), np.array([2.0, 4.0, 1.0]))
+    assert k == pytest.approx(2.0) and err == pytest.approx(1.0 / 3)
+    assert scale_fit(np.zeros(3), np.ones(3)) == (0.0, 1.0)
+
+
 @pytest.mark.integration
 def test_study_target_builds_on_smoke_config(smoke_build):
     project = smoke_build.study("prospective_configuration")
-    figures = ["interference", "weight_space", "target_alignment", "prospective_index", "depth", "batch_size", "concept_drift", "continual"]
+    figures = [
+        "interference", "weight_space", "target_alignment", "prospective_index", "depth", "batch_size", "concept_drift", "continual",
+        "few_data", "cnn", "reinforcement", "sensorimotor", "reversal", "fear_conditioning",
+    ]
     for fig in figures:
         for ext in ("png", "pdf", "csv"):
             assert project.path(f"figures/prospective_configuration/{fig}.{ext}").stat().st_size > 0
@@ -125,3 +239,6 @@ def test_study_target_builds_on_smoke_config(smoke_build):
     # deterministic or robust at any scale; the target-alignment gates need the default's 10 seeds
     # (PC - BP at depth 4 is 0.15 +- 0.03 over seeds, so 3 smoke seeds cannot resolve the 0.15 margin)
     assert all(gated[k] for k in ("interference.pc_min_x1", "interference.bp_min_x1", "prospective_index.one_step")), gated
+    reported = {r["id"].split(".", 1)[1]: r for r in rows if not r["gated"]}
+    assert reported["fear_conditioning.bp_fear_unchanged"]["pass"]  # exact at any scale (BP cannot reach N)
+    assert reported["fear_conditioning.pc_fear_recovers"]["pass"]

@@ -1,9 +1,9 @@
 # Study `prospective_configuration`: predictive coding vs backprop (Song et al., Nat. Neurosci. 2024).
 # Model simulations (1-1-2 interference, 1->2 weight space, target alignment vs depth, prospective index) are analysis
 # steps that compute directly with the zoo's rules; they take no file inputs. The learning experiments
-# (depth, batch size) are cached training runs over a learning-rate grid per rule (BP = sgd, PC);
-# concept drift (relabelling) and continual learning (alternating tasks) are analysis steps on the
-# prepared dataset.
+# (depth, batch size, few data, CNN) are cached training runs over a learning-rate grid per rule (BP = sgd,
+# PC); concept drift (relabelling) and continual learning (alternating tasks) are analysis steps on the
+# prepared dataset; the behavioural models and DQN are self-contained simulations.
 
 
 include: "prospective_configuration_runs.smk"
@@ -75,12 +75,13 @@ rule pc_prospective_index:
 
 rule pc_lr_grid:
     input:
-        lambda wc: {"depth": PC_DEPTH_RUNS, "batch_size": PC_BATCH_RUNS}[wc.experiment],
+        lambda wc: PC_LR_GRIDS[wc.experiment],
     output:
         "results/prospective_configuration/{experiment}.csv",
     wildcard_constraints:
-        experiment="depth|batch_size",
+        experiment="depth|batch_size|few_data|cnn",
     params:
+        options=lambda wc: json.dumps({"metric": PC[wc.experiment].get("metric", "mean_error")}),
         code=analysis_digest("lr_grid"),
     log:
         "logs/prospective_configuration/{experiment}.log",
@@ -89,7 +90,7 @@ rule pc_lr_grid:
         mem_mb=2000,
         runtime=10,
     shell:
-        "learnscope analyze lr-grid --inputs {input} --out {output} > {log} 2>&1"
+        "learnscope analyze lr-grid --inputs {input} --out {output} --options {params.options:q} > {log} 2>&1"
 
 
 rule pc_concept_drift:
@@ -126,3 +127,22 @@ rule pc_continual:
         runtime=30,
     shell:
         "learnscope analyze continual --inputs {input} --out {output} --options {params.options:q} > {log} 2>&1"
+
+
+rule pc_simulation:
+    output:
+        "results/prospective_configuration/{simulation}.csv",
+    wildcard_constraints:
+        simulation="|".join(PC_SIMULATIONS),
+    params:
+        name=lambda wc: wc.simulation.replace("_", "-"),
+        options=lambda wc: pc_options(wc.simulation),
+        code=lambda wc: analysis_digest(wc.simulation, *PC_TOY_CODE),
+    log:
+        "logs/prospective_configuration/{simulation}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    shell:
+        "learnscope analyze {params.name} --out {output} --options {params.options:q} > {log} 2>&1"

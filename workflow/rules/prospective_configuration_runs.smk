@@ -50,10 +50,29 @@ def pc_batch_conditions(sec):
     return [(B, sec["model"], train(B), sec["inference_steps"]) for B in sec["batch_sizes"]]
 
 
-PC_DEPTH_RUNS = run_files(pc_grid_runs(PC["depth"], pc_depth_conditions(PC["depth"])))
-PC_BATCH_RUNS = run_files(pc_grid_runs(PC["batch_size"], pc_batch_conditions(PC["batch_size"])))
+def pc_few_data_conditions(sec):
+    """Fig. 4h: ``per_class`` training images of each class, the same number of epochs at every size."""
+    train = lambda n: {"per_class": n, "batch_size": sec["batch_size"], "steps": sec["epochs"] * n * sec["n_classes"] // sec["batch_size"]}
+    return [(n, sec["model"], train(n), sec["inference_steps"]) for n in sec["per_class"]]
+
+
+def pc_cnn_conditions(sec):
+    """Fig. 4i: one conv net (PC by autograd through its conv layers)."""
+    return [("cnn", sec["model"], sec["train"], sec["inference_steps"])]
+
+
+PC_LR_GRIDS = {
+    "depth": run_files(pc_grid_runs(PC["depth"], pc_depth_conditions(PC["depth"]))),
+    "batch_size": run_files(pc_grid_runs(PC["batch_size"], pc_batch_conditions(PC["batch_size"]))),
+    "few_data": run_files(pc_grid_runs(PC["few_data"], pc_few_data_conditions(PC["few_data"]))),
+    "cnn": run_files(pc_grid_runs(PC["cnn"], pc_cnn_conditions(PC["cnn"]))),
+}
+PC_SIMULATIONS = ("sensorimotor", "reversal", "fear_conditioning", "reinforcement")
 
 FIGURES["prospective_configuration"] = {
     name: {"inputs": [f"results/prospective_configuration/{name}.csv"], "options": {**PC[name]}}
-    for name in ("interference", "weight_space", "target_alignment", "prospective_index", "depth", "batch_size", "concept_drift", "continual")
+    for name in (
+        "interference", "weight_space", "target_alignment", "prospective_index", "depth", "batch_size", "concept_drift", "continual",
+        "few_data", "cnn", *PC_SIMULATIONS,
+    )
 }

@@ -6,13 +6,17 @@
 from learnscope.analysis import (
     concept_drift,
     continual,
+    fear_conditioning,
     interference,
     learning_curves,
     lr_grid,
     modified_equation,
     neuron_dynamics,
     prospective_index,
+    reinforcement,
+    reversal,
     robust_rnn,
+    sensorimotor,
     shared_geometry,
     symmetry_dynamics,
     symmetry_fields,
@@ -37,6 +41,10 @@ ANALYSES = {
     "weight-space": weight_space.main,
     "continual": continual.main,
     "robust-rnn": robust_rnn.main,
+    "reinforcement": reinforcement.main,
+    "sensorimotor": sensorimotor.main,
+    "reversal": reversal.main,
+    "fear-conditioning": fear_conditioning.main,
 }
 
 __all__ = ["ANALYSES"]

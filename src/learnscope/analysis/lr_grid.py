@@ -4,7 +4,8 @@ The paper compares rules at each rule's best learning rate, chosen per condition
 seeds (``summarize_select``). Each run gives its ``condition`` (the run's model label: depth, batch
 size, ...), rule label, lr and seed, and three reductions of the test error e_t = 1 - test accuracy
 over its record points t > 0: ``mean_error`` (learning speed, the paper's main metric),
-``min_error`` and ``final_error``, and ``best`` (see ``mark_best_lr``). A diverged run keeps NaN errors.
+``min_error`` and ``final_error``, and ``best`` (see ``mark_best_lr``; the few-data and CNN figures
+select by ``min_error``, as the paper does). A diverged run keeps NaN errors.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def mark_best_lr(table: pd.DataFrame, metric: str = "mean_error") -> pd.DataFram
 
 
 def main(inputs: list[str], out: str, options: dict) -> None:
+    """``options['metric']``: the reduction that picks the best lr (default ``mean_error``)."""
     table = pd.DataFrame([run_errors(p) for p in inputs]).sort_values(["condition", "rule", "lr", "seed"], kind="stable")
-    table = mark_best_lr(table.reset_index(drop=True))
+    table = mark_best_lr(table.reset_index(drop=True), options.get("metric", "mean_error"))
     with atomic_path(out) as tmp:
         table.to_csv(tmp, index=False, float_format="%.9g")

@@ -11,10 +11,10 @@ from torch import nn
 
 from learnscope.models import build_model
 from learnscope.rules import LearningRule, build_rule
+from learnscope.rules.predictive_coding import half_squared_error, layer_gradient, relax
 
-def squared_loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """1/2 sum over outputs of the squared error, mean over the batch."""
-    return 0.5 * ((out - y) ** 2).sum(1).mean()
+
+squared_loss = half_squared_error  # 1/2 sum_k (out_k - y_k)^2, mean over the batch (closed form in PC)
 
 
 def toy_mlp(n_in: int, hidden: list[int], n_out: int, activation: str, seed: int, ones: bool = False) -> nn.Module:
@@ -41,3 +41,30 @@ def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
     """cos(a, b) over all elements (NaN when either is zero)."""
     na, nb = float(a.norm()), float(b.norm())
     return float((a * b).sum()) / (na * nb) if na > 0 and nb > 0 else float("nan")
+
+
+def linear_layers(*weights: torch.Tensor) -> list:
+    """Bias-free linear layers (W_1 .. W_L, float64) in the predictive-coding rule's (Linear, f) form."""
+    layers = []
+    for i, w in enumerate(weights):
+        lin = nn.Linear(w.shape[1], w.shape[0], bias=False).double()
+        with torch.no_grad():
+            lin.weight.copy_(w)
+        layers.append((lin, nn.Identity() if i < len(weights) - 1 else None))
+    return layers
+
+
+def weight_gradients(rule: str, layers: list, s: torch.Tensor, y: torch.Tensor, loss_fn, options: dict) -> list[torch.Tensor]:
+    """Batch-summed dE/dW_l of one learning step, for models whose layers take separate learning rates or
+    masks. ``bp``: autograd of B * loss at the feed-forward pass; ``pc``: the rule's own inference
+    (``relax``, keys inference_steps / inference_rate / inference_discount of ``options``), then the
+    Hebbian gradient at the relaxed state."""
+    if rule == "bp":
+        with torch.enable_grad():
+            h = s
+            for lin, act in layers[:-1]:
+                h = act(lin(h))
+            loss = len(s) * loss_fn(layers[-1][0](h), y)
+            return list(torch.autograd.grad(loss, [lin.weight for lin, _ in layers]))
+    r = relax(layers, s, y, loss_fn, int(options["inference_steps"]), float(options["inference_rate"]), float(options.get("inference_discount", 0.5)))
+    return [layer_gradient(layers, r.state, i)[0] for i in range(len(layers))]

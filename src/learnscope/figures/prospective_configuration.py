@@ -227,31 +227,32 @@ def prospective_index(inputs: list[str], out: str, options: dict) -> list[Claim]
     ]
 
 
-def _lr_grid_plot(table: pd.DataFrame, best: pd.DataFrame, condition: str, title: str, out: str) -> None:
-    """Left: mean test error vs lr per condition and rule; right: at each rule's best lr, vs condition."""
-    grid = table.groupby(["condition", "rule", "lr"], sort=True)["mean_error"].agg(mean="mean", sd=lambda v: _sd(v) or 0.0, n="count").reset_index()
-    at_best = best.groupby(["condition", "rule"], sort=True).agg(lr=("lr", "first"), mean=("mean_error", "mean"), sd=("mean_error", lambda v: _sd(v) or 0.0), min_error=("min_error", "mean")).reset_index()
+def _lr_grid_plot(table: pd.DataFrame, best: pd.DataFrame, condition: str, title: str, out: str, metric: str = "mean_error") -> None:
+    """Left: test error (``metric``) vs lr per condition and rule; right: at each rule's best lr, vs condition."""
+    label = {"mean_error": "mean test error over training", "min_error": "min test error", "final_error": "final test error"}[metric]
+    grid = table.groupby(["condition", "rule", "lr"], sort=True)[metric].agg(mean="mean", sd=lambda v: _sd(v) or 0.0, n="count").reset_index()
+    at_best = best.groupby(["condition", "rule"], sort=True).agg(lr=("lr", "first"), mean=(metric, "mean"), sd=(metric, lambda v: _sd(v) or 0.0), min_error=("min_error", "mean")).reset_index()
     style()
     fig, axes = plt.subplots(1, 2, figsize=(7, 2.8), constrained_layout=True)
     conditions = sorted(table["condition"].unique())
     shades = {c: 0.35 + 0.65 * i / max(len(conditions) - 1, 1) for i, c in enumerate(conditions)}
     for (cond, rule), d in grid.groupby(["condition", "rule"], sort=True):
         axes[0].plot(d["lr"], d["mean"], "o-" if rule == "PC" else "s--", ms=3, color=RULE_COLORS[rule], alpha=shades[cond], label=f"{rule} {condition} {cond}")
-    axes[0].set(xscale="log", xlabel="learning rate", ylabel="mean test error over training", ylim=(0, 1))
+    axes[0].set(xscale="log", xlabel="learning rate", ylabel=label, ylim=(0, 1))
     axes[0].legend(frameon=False, fontsize=6, ncol=2)
     for rule, d in at_best.groupby("rule", sort=True):
         axes[1].errorbar(d["condition"], d["mean"], yerr=d["sd"], marker="o", ms=3, capsize=2, color=RULE_COLORS[rule], label=f"{rule} (best lr)")
-    axes[1].set(xlabel=condition, ylabel="mean test error (best lr)")
-    if condition == "batch size":
+    axes[1].set(xlabel=condition, ylabel=f"{label} (best lr)")
+    if condition in ("batch size", "images per class"):
         axes[1].set_xscale("log", base=2)
     axes[1].legend(frameon=False, fontsize=7)
     fig.suptitle(title, fontsize=9)
     save(fig, out, grid.merge(at_best[["condition", "rule", "lr"]].assign(best=True), on=["condition", "rule", "lr"], how="left").fillna({"best": False}))
 
 
-def _seed_diff(best: pd.DataFrame, cond) -> np.ndarray:
-    """BP - PC mean test error per seed at each rule's best lr, for one condition."""
-    d = best[best["condition"] == cond].pivot_table(index="seed", columns="rule", values="mean_error")
+def _seed_diff(best: pd.DataFrame, cond, metric: str = "mean_error") -> np.ndarray:
+    """BP - PC test error (``metric``) per seed at each rule's best lr, for one condition."""
+    d = best[best["condition"] == cond].pivot_table(index="seed", columns="rule", values=metric)
     return (d["BP"] - d["PC"]).dropna().to_numpy()
 
 
@@ -374,6 +375,264 @@ def continual(inputs: list[str], out: str, options: dict) -> list[Claim]:
     return _lr_claims(per_run, "continual", "In continual learning", "paper FashionMNIST: ≈.64 vs .69; pilot on digits: .286 vs .282", options)
 
 
+def few_data(inputs: list[str], out: str, options: dict) -> list[Claim]:
+    """Fig. 4h: min test error vs training images per class at each rule's best lr (selected by min error)."""
+    table = pd.read_csv(inputs[0])
+    best = table[table["best"]]
+    metric = options["metric"]
+    _lr_grid_plot(table, best, "images per class", f"Few data: {options['dataset']}, {options['epochs']} epochs at every size", out, metric)
+    fewest, most = min(table["condition"]), max(table["condition"])
+    small, large = _seed_diff(best, fewest, metric), _seed_diff(best, most, metric)
+    n = min(len(small), len(large))
+    return [
+        check(
+            "prospective_configuration.few_data.pc_better_fewest",
+            "few_data",
+            f"With {fewest} images per class PC's {metric.replace('_', ' ')} is lower than BP's (BP − PC at each rule's best lr > 0; paper 60/class: .248 vs .267)",
+            float(small.mean()) if len(small) else float("nan"),
+            ">",
+            0.0,
+            spread=_sd(small),
+            gated=False,
+        ),
+        check(
+            "prospective_configuration.few_data.advantage_shrinks_with_data",
+            "few_data",
+            f"PC's advantage shrinks with data (BP − PC at {fewest}/class minus at {most}/class > 0; paper: PC wins at 60/class, BP at 6000/class)",
+            float((small[:n] - large[:n]).mean()) if n else float("nan"),
+            ">",
+            0.0,
+            spread=_sd(small[:n] - large[:n]),
+            gated=False,
+        ),
+    ]
+
+
+def cnn(inputs: list[str], out: str, options: dict) -> list[Claim]:
+    """Fig. 4i: a conv net trained by BP and by PC (autograd inference through the conv layers)."""
+    table = pd.read_csv(inputs[0])
+    metric = options["metric"]
+    _lr_grid_plot(table, table[table["best"]], "model", f"CNN on {options['dataset']}: channels {options['model']['channels']}, T = {options['inference_steps']}", out, metric)
+    runs = table.rename(columns={metric: "error"})[["seed", "rule", "lr", "error"]]
+    return _lr_claims(runs, "cnn", f"CNN ({metric.replace('_', ' ')}):", "paper CIFAR-10 min error: PC ≈.29–.31 vs BP ≈.31–.33", options)
+
+
+def reinforcement(inputs: list[str], out: str, options: dict) -> list[Claim]:
+    """Fig. 4k: DQN returns per episode at each rule's best lr (by mean return over all episodes)."""
+    table = pd.read_csv(inputs[0])
+    per_run = table.groupby(["env", "rule", "lr", "seed"])["return"].agg(lambda v: v.mean(skipna=False)).rename("mean_return").reset_index()
+    grid = per_run.groupby(["env", "rule", "lr"])["mean_return"].agg(mean=lambda v: v.mean(skipna=False), sd=lambda v: _sd(v) or 0.0).reset_index()
+    best = grid.dropna(subset=["mean"]).loc[lambda g: g.groupby(["env", "rule"])["mean"].idxmax()]
+    envs = list(dict.fromkeys(table["env"]))
+    style()
+    fig, axes = plt.subplots(2, len(envs), figsize=(3.5 * len(envs), 5.2), constrained_layout=True, squeeze=False)
+    claims = []
+    for j, env in enumerate(envs):
+        diffs = []
+        for _, b in best[best.env == env].iterrows():
+            d = table[(table.env == env) & (table.rule == b["rule"]) & np.isclose(table.lr, b["lr"])]
+            curve = d.groupby("episode")["return"].mean().rolling(10, min_periods=1).mean()
+            axes[0, j].plot(curve.index, curve.to_numpy(), color=RULE_COLORS[b["rule"]], label=f"{b['rule']} (lr {b['lr']:g}; paper ≈{options['published'][env][b['rule']]:g})")
+        axes[0, j].set(xlabel="episode", ylabel="return (10-episode running mean)", title=env)
+        axes[0, j].legend(frameon=False, fontsize=6)
+        for rule, d in grid[grid.env == env].groupby("rule", sort=True):
+            axes[1, j].errorbar(d["lr"], d["mean"], yerr=d["sd"], marker="o", ms=3, capsize=2, color=RULE_COLORS[rule], label=rule)
+        axes[1, j].set(xscale="log", xlabel="learning rate", ylabel="mean return over all episodes")
+        axes[1, j].legend(frameon=False, fontsize=7)
+        at = {r: float(best[(best.env == env) & (best.rule == r)]["lr"].iloc[0]) for r in ("BP", "PC") if ((best.env == env) & (best.rule == r)).any()}
+        if len(at) == 2:
+            pick = lambda r: per_run[(per_run.env == env) & (per_run.rule == r) & np.isclose(per_run.lr, at[r])].set_index("seed")["mean_return"]
+            diffs = (pick("PC") - pick("BP")).dropna().to_numpy()
+        pub = options["published"].get(env, {})
+        claims.append(
+            check(
+                f"prospective_configuration.reinforcement.pc_minus_bp_{env.split('-')[0].lower()}",
+                "reinforcement",
+                f"{env}: PC's mean return over {options['episodes']} episodes exceeds BP's at each rule's best lr "
+                f"(PC − BP > 0; paper after 10k episodes ≈{pub.get('PC', float('nan')):g} vs {pub.get('BP', float('nan')):g})",
+                float(np.mean(diffs)) if len(diffs) else float("nan"),
+                ">",
+                0.0,
+                spread=_sd(diffs),
+                gated=False,
+            )
+        )
+    fig.suptitle(f"DQN (no target network), {options['episodes']} episodes, mean over {len(options['seeds'])} seeds", fontsize=9)
+    save(fig, out, grid.assign(best=lambda g: g.index.isin(best.index)))
+    return claims
+
+
+def scale_fit(model: np.ndarray, data: np.ndarray) -> tuple[float, float]:
+    """Least-squares scale k of model to data (k = <m, d> / <m, m>) and the mean squared residual."""
+    m, d = np.asarray(model, float), np.asarray(data, float)
+    k = float(m @ d / (m @ m)) if float(m @ m) > 0 else 0.0
+    return k, float(np.mean((k * m - d) ** 2))
+
+
+def _fitted_configs(table: pd.DataFrame, keys: list[str], item: str, value: str, reference: dict) -> pd.DataFrame:
+    """Per (rule, config): seed-mean ``value`` per ``item``, its scale fit to ``reference``; best config per rule."""
+    items = list(reference)
+    means = table.groupby(["rule", *keys, item])[value].mean().unstack(item)[items]
+    fits = [(idx, *scale_fit(row.to_numpy(), np.array([reference[i] for i in items]))) for idx, row in means.iterrows()]
+    out = pd.DataFrame([dict(zip(["rule", *keys], idx), k=k, fit_error=e, **row) for (idx, k, e), (_, row) in zip(fits, means.iterrows())])
+    out["best"] = out.index.isin(out.groupby("rule")["fit_error"].idxmin())
+    return out
+
+
+def _seed_values(table: pd.DataFrame, row: pd.Series, keys: list[str]) -> pd.DataFrame:
+    mask = np.logical_and.reduce([np.isclose(table[k], row[k]) for k in keys]) & (table["rule"] == row["rule"]).to_numpy()
+    return table[mask]
+
+
+def _fit_bars(ax, items: list[str], reference: dict, fits: pd.DataFrame, published: dict | None, ylabel: str) -> None:
+    """Grouped bars: data, then each rule's best-fitting model (scaled by its k); published values as markers."""
+    x, w = np.arange(len(items)), 0.27
+    ax.bar(x - w, [reference[i] for i in items], w, color="0.6", label="data")
+    for j, rule in enumerate(("PC", "BP")):
+        b = fits[fits.best & (fits.rule == rule)].iloc[0]
+        ax.bar(x + j * w, [b["k"] * b[i] for i in items], w, color=RULE_COLORS[rule], label=f"{rule} (fit error {b['fit_error']:.2g})")
+        if published:
+            ax.plot(x + j * w, [published[rule][i] for i in items], "k_", ms=10, mew=1.5, label="paper's model" if j == 0 else None)
+    ax.set_xticks(x, items)
+    ax.set(ylabel=ylabel)
+    ax.legend(frameon=False, fontsize=6)
+
+
+def sensorimotor(inputs: list[str], out: str, options: dict) -> list[Claim]:
+    """Fig. 5f: single-trial adaptation per exposure type, data vs each rule's best-fitting model (× k)."""
+    table = pd.read_csv(inputs[0])
+    ref, keys = options["reference"], ["lr", "memory_lr", "init_std"]
+    fits = _fitted_configs(table, keys, "condition", "adaptation", ref)
+    style()
+    fig, ax = plt.subplots(figsize=(4.2, 3), constrained_layout=True)
+    _fit_bars(ax, list(ref), ref, fits, None, "single-trial adaptation (model × k)")
+    pub = options["published_fit_error"]
+    ax.set_title(f"Two cues, cue-segregated hidden units (paper fit error PC {pub['PC']:.2g}, BP {pub['BP']:.2g})", fontsize=7)
+    save(fig, out, fits)
+    best = {r: fits[fits.best & (fits.rule == r)].iloc[0] for r in ("PC", "BP")}
+    per_seed = {}
+    for r, b in best.items():
+        d = _seed_values(table, b, keys).pivot_table(index="seed", columns="condition", values="adaptation")
+        per_seed[r] = d
+    transfer = lambda d: d[["2+", "2-"]].mean(axis=1)
+    gap = (transfer(per_seed["PC"]) - transfer(per_seed["BP"])).dropna().to_numpy()
+    return [
+        check(
+            "prospective_configuration.sensorimotor.pc_fits_better",
+            "sensorimotor",
+            f"PC's best fit to the data is closer than BP's (BP − PC mean squared fit error > 0; paper {pub['BP']:.2g} vs {pub['PC']:.2g})",
+            float(best["BP"]["fit_error"] - best["PC"]["fit_error"]),
+            ">",
+            0.0,
+            gated=False,
+        ),
+        check(
+            "prospective_configuration.sensorimotor.pc_transfers_from_cue_2",
+            "sensorimotor",
+            "A cue-2 exposure changes the cue-1 prediction more under PC than BP (mean adaptation over 2+ and 2−, PC − BP > 0; paper: BP ≈0 there)",
+            float(gap.mean()) if len(gap) else float("nan"),
+            ">",
+            0.0,
+            spread=_sd(gap),
+            gated=False,
+        ),
+    ]
+
+
+def reversal(inputs: list[str], out: str, options: dict) -> list[Claim]:
+    """Fig. 6c: value at a punished trial and on the next trial, for stays and switches; data vs models."""
+    table = pd.read_csv(inputs[0])
+    ref, published = options["reference"], options["published"]
+    means = table.groupby(["rule", "lr", "switch"])[["at_punish", "next_trial"]].mean()
+    flat = lambda v: np.array([*v["stay"], *v["switch"]], float)
+    model = lambda rule, lr: {"stay": means.loc[(rule, lr, False)].to_numpy(), "switch": means.loc[(rule, lr, True)].to_numpy()}
+    errors = pd.DataFrame([{"rule": r, "lr": lr, "fit_error": float(np.mean((flat(model(r, lr)) - flat(ref)) ** 2))} for r, lr in {(r, lr) for r, lr, _ in means.index}]).sort_values(["rule", "lr"])
+    best = errors.loc[errors.groupby("rule")["fit_error"].idxmin()].set_index("rule")["lr"]
+    style()
+    fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.6), constrained_layout=True, sharey=True)
+    panels = [("data", ref, None), *((r, model(r, best[r]), published[r]) for r in ("PC", "BP"))]
+    for ax, (name, vals, pub) in zip(axes, panels):
+        for kind, color in (("stay", "tab:green"), ("switch", "tab:purple")):
+            ax.plot([0, 1], vals[kind], "o-", color=color, label=kind)
+            if pub is not None:
+                ax.plot([0, 1], pub[kind], ":", color=color, alpha=0.6, label=f"{kind} (paper's model)")
+        ax.axhline(0, color="0.8", lw=0.6)
+        ax.set_xticks([0, 1], ["punished", "next trial"])
+        ax.set_title(name if pub is None else f"{name} (lr {best[name]:g})", fontsize=8)
+    axes[0].set_ylabel("value of the chosen action")
+    axes[0].legend(frameon=False, fontsize=6)
+    axes[1].legend(frameon=False, fontsize=6)
+    save(fig, out, means.reset_index().merge(errors, on=["rule", "lr"]))
+
+    def crossover(rule):
+        d = table[(table.rule == rule) & np.isclose(table.lr, best[rule])].groupby(["seed", "switch"])["next_trial"].mean().unstack("switch")
+        return (d[True] - d[False]).dropna().to_numpy()
+
+    pc, bp = crossover("PC"), crossover("BP")
+    data_x = ref["switch"][1] - ref["stay"][1]
+    return [
+        check(
+            "prospective_configuration.reversal.pc_crossover",
+            "reversal",
+            f"PC: after a punishment the value on the next trial is higher when the subject switches than when it stays (switch − stay > 0; data {data_x:.2f})",
+            float(pc.mean()) if len(pc) else float("nan"),
+            ">",
+            0.0,
+            spread=_sd(pc),
+            gated=False,
+        ),
+        check(
+            "prospective_configuration.reversal.pc_crossover_above_bp",
+            "reversal",
+            "The switch − stay difference of next-trial values is larger under PC than BP (paper: PC .16, BP .02)",
+            float(pc.mean() - bp.mean()) if len(pc) and len(bp) else float("nan"),
+            ">",
+            0.0,
+            gated=False,
+        ),
+    ]
+
+
+def fear_conditioning(inputs: list[str], out: str, options: dict) -> list[Claim]:
+    """Fear to N after N+, LN+ and LN+ then L− (extinction of L): data vs each rule's best-fitting model."""
+    table = pd.read_csv(inputs[0])
+    ref, keys = options["reference"], ["perception_lr", "L_lr", "N_lr"]
+    fits = _fitted_configs(table, keys, "group", "fear_to_N", ref)
+    style()
+    fig, ax = plt.subplots(figsize=(4.2, 3), constrained_layout=True)
+    _fit_bars(ax, list(ref), ref, fits, options["published"], "fear to N (model × k)")
+    ax.set_title("Overshadowing, then extinction of L", fontsize=8)
+    save(fig, out, fits)
+
+    def recovery(rule):
+        b = fits[fits.best & (fits.rule == rule)].iloc[0]
+        d = _seed_values(table, b, keys).pivot_table(index="seed", columns="group", values="fear_to_N")
+        return (d["LN+,L-"] - d["LN+"]).to_numpy()
+
+    pc, bp = recovery("PC"), recovery("BP")
+    return [
+        check(
+            "prospective_configuration.fear_conditioning.pc_fear_recovers",
+            "fear_conditioning",
+            "PC: extinguishing L raises the fear to N (LN+,L− minus LN+ > 0, model units; data 43.1 vs 25.9, paper's PC ≈42 vs 26)",
+            float(pc.mean()),
+            ">",
+            0.0,
+            spread=_sd(pc),
+            gated=False,
+        ),
+        check(
+            "prospective_configuration.fear_conditioning.bp_fear_unchanged",
+            "fear_conditioning",
+            "BP: extinguishing L leaves the fear to N exactly unchanged (|LN+,L− minus LN+| < 1e-9; paper's BP 34.5 in both)",
+            float(np.abs(bp).max()),
+            "<",
+            1e-9,
+            gated=False,
+        ),
+    ]
+
+
 FIGURES = {
     "interference": interference,
     "weight_space": weight_space,
@@ -383,4 +642,10 @@ FIGURES = {
     "batch_size": batch_size,
     "concept_drift": concept_drift,
     "continual": continual,
+    "few_data": few_data,
+    "cnn": cnn,
+    "reinforcement": reinforcement,
+    "sensorimotor": sensorimotor,
+    "reversal": reversal,
+    "fear_conditioning": fear_conditioning,
 }

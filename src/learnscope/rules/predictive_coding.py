@@ -20,10 +20,17 @@ mu_l = W_l h_{l-1} + b_l and y_hat = mu_L, the energy of one sample is
 Schedule ``zil`` (zero-divergence inference learning, Song et al. 2020): gamma = 1 and W_l takes its
 gradient at inference step t = L - l (l = 1..L), which equals backprop exactly.
 
-The gradients are closed-form (no autograd through the network; dloss/dy_hat is closed-form for
-cross-entropy and MSE and uses autograd for any other loss); they are cross-checked against autograd
-in tests. Tensors follow the
-model's dtype (float64 models give float64 inference).
+Two implementations of the same rule (``implementation``):
+
+- ``closed_form`` (MLPs): the gradients above, written out (no autograd through the network;
+  dloss/dy_hat is closed-form for cross-entropy and MSE and uses autograd for any other loss);
+- ``autograd`` (any sequential model of Linear / Conv2d layers and parameter-free modules, e.g. the
+  conv net): the model's modules are cut into segments that each end in a weight layer, a value node
+  sits at every segment's output but the last (x_l, the pre-activation of an MLP), mu_l is the segment
+  applied to x_{l-1} (x_0 = s), and dF/dx, dF/dW come from autograd on the same energy. For an MLP both
+  give the same numbers (tested in float64); ``auto`` picks closed_form when the model is an MLP.
+
+Tensors follow the model's dtype (float64 models give float64 inference).
 """
 
 from __future__ import annotations
@@ -80,6 +87,14 @@ def mlp_layers(model: nn.Module) -> list[Layer]:
     return layers
 
 
+def _is_mlp(model: nn.Module) -> bool:
+    try:
+        mlp_layers(model)
+    except ConfigError:
+        return False
+    return True
+
+
 @dataclass
 class State:
     """Everything the energy gives at one set of value nodes (batch-summed energy)."""
@@ -90,10 +105,24 @@ class State:
     output: torch.Tensor  # mu_L = y_hat
 
 
+def half_squared_error(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """1/2 sum over outputs of the squared error, mean over the batch (Song et al.'s loss per sample)."""
+    return 0.5 * ((out - y) ** 2).sum(1).mean()
+
+
 def output_error(y_hat: torch.Tensor, y: torch.Tensor, loss_fn: LossFn, beta: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Batch-summed loss term beta * B * loss_fn and its gradient w.r.t. y_hat: closed form for the
-    training loop's losses (cross-entropy: softmax - onehot; mean squared error), autograd otherwise."""
+    training loop's losses (cross-entropy: softmax - onehot; mean squared error; half squared error) and
+    for a loss function carrying ``summed_with_gradient(y_hat, y) -> (batch-summed loss, its gradient)``,
+    autograd otherwise."""
     n = len(y_hat)
+    closed = getattr(loss_fn, "summed_with_gradient", None)
+    if closed is not None:
+        loss, g = closed(y_hat, y)
+        return beta * loss, beta * g
+    if loss_fn is half_squared_error and y.shape == y_hat.shape:
+        diff = y_hat - y
+        return 0.5 * beta * (diff * diff).sum(), beta * diff
     if loss_fn is nn.functional.cross_entropy and y.dtype == torch.int64 and y_hat.dim() == 2:
         logp = torch.log_softmax(y_hat, 1)
         g = logp.exp()
@@ -167,6 +196,110 @@ def relax(layers: list[Layer], s: torch.Tensor, y: torch.Tensor, loss_fn: LossFn
     return Relaxed(values=xs, state=st, energies=energies)
 
 
+@dataclass
+class Segments:
+    """A sequential model cut at its weight layers: ``blocks[l]`` maps x_l to mu_{l+1}."""
+
+    blocks: list[nn.Sequential]
+    weights: list[nn.Module]  # the Linear / Conv2d of each block
+    flatten_input: bool  # the model flattens its input (an MLP: first weight layer is Linear)
+
+
+WEIGHT_LAYERS = (nn.Linear, nn.Conv2d)
+
+
+def _leaves(module: nn.Module) -> list[nn.Module]:
+    if isinstance(module, nn.Sequential):
+        return [leaf for child in module.children() for leaf in _leaves(child)]
+    return [module]
+
+
+def sequential_segments(model: nn.Module) -> Segments:
+    """Cut ``model.net`` (or the model itself, an ``nn.Sequential``) after every Linear / Conv2d; modules
+    after the last weight layer join the last block. Other modules must be parameter-free."""
+    net = getattr(model, "net", model)
+    if not isinstance(net, nn.Sequential):
+        raise ConfigError(f"predictive_coding (autograd) needs a sequential model (an nn.Sequential ``net``); got {type(model).__name__}")
+    blocks, weights, current = [], [], []
+    for leaf in _leaves(net):
+        current.append(leaf)
+        if isinstance(leaf, WEIGHT_LAYERS):
+            blocks.append(nn.Sequential(*current))
+            weights.append(leaf)
+            current = []
+        elif any(True for _ in leaf.parameters()):
+            raise ConfigError(
+                f"predictive_coding: module {type(leaf).__name__} has parameters but is not Linear or Conv2d "
+                "(batch norm and other parametrised layers are not supported; use batchnorm: false)"
+            )
+    if not blocks:
+        raise ConfigError(f"predictive_coding: model {type(model).__name__} has no Linear or Conv2d layer")
+    blocks[-1].extend(current)
+    return Segments(blocks=blocks, weights=weights, flatten_input=isinstance(weights[0], nn.Linear))
+
+
+def _energy(seg: Segments, s: torch.Tensor, xs: list[torch.Tensor], y: torch.Tensor, loss_fn: LossFn, beta: float) -> torch.Tensor:
+    """F = sum_l 1/2 ||x_l - block_l(x_{l-1})||^2 + beta * B * loss_fn(block_L(x_{L-1}), y), batch-summed."""
+    total, h = 0.0, s
+    for block, x in zip(seg.blocks[:-1], xs):
+        total = total + 0.5 * ((x - block(h)) ** 2).sum()
+        h = x
+    return total + beta * len(s) * loss_fn(seg.blocks[-1](h), y)
+
+
+def _with_grad(xs: list[torch.Tensor]) -> list[torch.Tensor]:
+    return [x.detach().requires_grad_(True) for x in xs]
+
+
+def segment_values(seg: Segments, s: torch.Tensor) -> list[torch.Tensor]:
+    """The value nodes at t = 0: every block's feed-forward output but the last."""
+    xs, h = [], s
+    with torch.no_grad():
+        for block in seg.blocks[:-1]:
+            h = block(h)
+            xs.append(h)
+    return xs
+
+
+def _weight_grads(energy: torch.Tensor, xs: list[torch.Tensor], modules: list[nn.Module]) -> tuple[list, list]:
+    """Autograd of ``energy`` w.r.t. the value nodes and the (weight, bias) of ``modules``."""
+    params = [p for m in modules for p in (m.weight, m.bias) if p is not None]
+    grads = list(torch.autograd.grad(energy, xs + params))
+    gx, gp = grads[: len(xs)], iter(grads[len(xs) :])
+    return gx, [(next(gp), next(gp) if m.bias is not None else None) for m in modules]
+
+
+def relax_autograd(seg: Segments, s: torch.Tensor, y: torch.Tensor, loss_fn: LossFn, steps: int, rate: float, discount: float = 0.5, beta: float = 1.0) -> tuple[list, list[float]]:
+    """The inference phase of ``relax`` by autograd; returns the batch-summed (dW, db) of every weight
+    layer at the relaxed state and the energies (T + 1 values)."""
+    with torch.enable_grad():
+        xs = _with_grad(segment_values(seg, s))
+        energy = _energy(seg, s, xs, y, loss_fn, beta)
+        energies, previous = [float(energy.detach())], float("inf")
+        for _ in range(steps):
+            if energies[-1] >= previous:
+                rate *= discount
+            previous = energies[-1]
+            gx = torch.autograd.grad(energy, xs) if xs else []
+            xs = _with_grad([x - rate * g for x, g in zip(xs, gx)])
+            energy = _energy(seg, s, xs, y, loss_fn, beta)
+            energies.append(float(energy.detach()))
+        return _weight_grads(energy, xs, seg.weights)[1], energies
+
+
+def zil_gradients_autograd(seg: Segments, s: torch.Tensor, y: torch.Tensor, loss_fn: LossFn, beta: float = 1.0) -> list:
+    """``zil_gradients`` by autograd: gamma = 1, weight layer l read at inference step t = L - l."""
+    n = len(seg.blocks)
+    grads: list = [None] * n
+    with torch.enable_grad():
+        xs = _with_grad(segment_values(seg, s))
+        for t in range(n):
+            i = n - 1 - t
+            gx, (grads[i],) = _weight_grads(_energy(seg, s, xs, y, loss_fn, beta), xs, [seg.weights[i]])
+            xs = _with_grad([x - g for x, g in zip(xs, gx)])
+    return grads
+
+
 @torch.no_grad()
 def zil_gradients(layers: list[Layer], s: torch.Tensor, y: torch.Tensor, loss_fn: LossFn, beta: float = 1.0) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
     """Batch-summed dF/dW_l of the Z-IL schedule: gamma = 1, W_l read at inference step t = L - l."""
@@ -182,7 +315,8 @@ def zil_gradients(layers: list[Layer], s: torch.Tensor, y: torch.Tensor, loss_fn
 class PredictiveCoding(LearningRule):
     """The PC rule. Keys: ``lr``, ``optimizer`` (sgd | momentum | adam, with their keys),
     ``inference_steps`` T (128), ``inference_rate`` gamma (0.1), ``inference_discount`` (0.5),
-    ``loss_weight`` beta (1.0), ``schedule`` (``last``: one weight step at the relaxed state; ``zil``)."""
+    ``loss_weight`` beta (1.0), ``schedule`` (``last``: one weight step at the relaxed state; ``zil``),
+    ``implementation`` (``auto``: closed_form for MLPs, autograd for other sequential models)."""
 
     name = "predictive_coding"
 
@@ -195,19 +329,37 @@ class PredictiveCoding(LearningRule):
         self.schedule = config.get("schedule", "last")
         if self.schedule not in ("last", "zil"):
             raise ConfigError(f"predictive_coding.schedule {self.schedule!r} is not known (allowed: last, zil)")
+        self.implementation = config.get("implementation", "auto")
+        if self.implementation not in ("auto", "closed_form", "autograd"):
+            raise ConfigError(f"predictive_coding.implementation {self.implementation!r} is not known (allowed: auto, closed_form, autograd)")
         if self.steps < 0 or self.rate <= 0 or not 0 < self.discount <= 1 or self.beta <= 0:
             raise ConfigError("predictive_coding: need inference_steps >= 0, inference_rate > 0, 0 < inference_discount <= 1, loss_weight > 0")
         self.layers: list[Layer] = []
+        self.segments: Segments | None = None
+        self.weights: list[nn.Module] = []
         self.optimizer: torch.optim.Optimizer | None = None
         self.last_energies: list[float] = []
 
     def setup(self, model: nn.Module) -> nn.Module:
-        self.layers = mlp_layers(model)
+        if self.implementation == "closed_form" or (self.implementation == "auto" and _is_mlp(model)):
+            self.layers = mlp_layers(model)
+            self.weights = [lin for lin, _ in self.layers]
+        else:
+            self.segments = sequential_segments(model)
+            self.weights = self.segments.weights
         self.optimizer = make_optimizer(self.config.get("optimizer", "sgd"), model.parameters(), self.config)
         return model
 
     def gradients(self, x: torch.Tensor, y: torch.Tensor, loss_fn: LossFn) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
         """Per-layer (dW, db) of the batch-mean energy divided by beta (what the optimiser follows)."""
+        if self.segments is not None:
+            s = x.flatten(1) if self.segments.flatten_input else x
+            if self.schedule == "zil":
+                grads, self.last_energies = zil_gradients_autograd(self.segments, s, y, loss_fn, self.beta), []
+            else:
+                grads, self.last_energies = relax_autograd(self.segments, s, y, loss_fn, self.steps, self.rate, self.discount, self.beta)
+            scale = 1.0 / (self.beta * len(s))
+            return [(gw * scale, None if gb is None else gb * scale) for gw, gb in grads]
         s = x.flatten(1)
         if self.schedule == "zil":
             grads, self.last_energies = zil_gradients(self.layers, s, y, loss_fn, self.beta), []
@@ -224,7 +376,7 @@ class PredictiveCoding(LearningRule):
             outputs = model(x)
             loss = loss_fn(outputs, y)
         grads = self.gradients(x, y, loss_fn)
-        for (lin, _), (gw, gb) in zip(self.layers, grads):
+        for lin, (gw, gb) in zip(self.weights, grads):
             lin.weight.grad = gw.detach().clone()
             if gb is not None:
                 lin.bias.grad = gb.detach().clone()

@@ -67,6 +67,8 @@ def vectorisable(run: dict) -> str | None:
     """None when ``run`` can train in a vectorised ensemble, else the reason it cannot."""
     if is_online(run["dataset"]):
         return "online tasks train in their own epoch loop (learnscope.train.online); not vectorised"
+    if "per_class" in run["train"]:
+        return "train.per_class draws a different training subset per data seed; not vectorised"
     if run["rule"]["name"] not in VECTORISED_RULES:
         return f"rule {run['rule']['name']!r} is not vectorised (vectorised: {', '.join(VECTORISED_RULES)})"
     if run["model"].get("batchnorm") or run["model"]["kind"] == "resnet":

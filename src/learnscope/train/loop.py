@@ -9,6 +9,7 @@ records up to that point are kept); it is a result, not a crash of the pipeline.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -40,10 +41,28 @@ def batches(n: int, batch_size: int, steps: int, seed: int):
         pos += batch_size
 
 
+def per_class_subset(dataset: Dataset, per_class: int, seed: int) -> Dataset:
+    """The dataset with its training split cut to ``per_class`` items of every class (a seeded draw,
+    in index order); test split and probe set unchanged. Regression data has no classes: an error."""
+    if dataset.task != "classification":
+        raise ConfigError(f"train.per_class needs a classification dataset; {dataset.name!r} is {dataset.task}")
+    rng = np.random.default_rng([seed, 5])
+    picks = []
+    for c in np.unique(dataset.y_train):
+        members = np.flatnonzero(dataset.y_train == c)
+        if per_class > len(members):
+            raise ConfigError(f"train.per_class {per_class} exceeds the {len(members)} training items of class {c} in {dataset.name!r}")
+        picks.append(rng.choice(members, per_class, replace=False))
+    idx = np.sort(np.concatenate(picks))
+    return dataclasses.replace(dataset, x_train=dataset.x_train[idx], y_train=dataset.y_train[idx])
+
+
 def train_run(run: dict, dataset: Dataset | None, out: str | Path, threads: int = 1) -> Path:
     """Train the run described by ``run`` (see ``learnscope.config.make_run``) and write its record.
 
-    ``dataset`` is the prepared dataset, or None for a run on an online task."""
+    ``dataset`` is the prepared dataset, or None for a run on an online task. ``train.per_class`` trains
+    on a subset of the training split (``per_class_subset``, seeded by the data seed); the record's train
+    metrics are then measured on that subset."""
     if is_online(run["dataset"]):
         return train_online(run, out, threads)
     if dataset is None:
@@ -52,6 +71,8 @@ def train_run(run: dict, dataset: Dataset | None, out: str | Path, threads: int 
     runtime = deterministic_settings(device, threads)
     seed = int(run["seed"])
     train = run["train"]
+    if "per_class" in train:
+        dataset = per_class_subset(dataset, int(train["per_class"]), int(train.get("data_seed", seed)))
     steps, batch_size = int(train["steps"]), int(train["batch_size"])
     if batch_size > len(dataset.x_train):
         raise ConfigError(f"train.batch_size {batch_size} exceeds the {len(dataset.x_train)} training items of {dataset.name!r}")
