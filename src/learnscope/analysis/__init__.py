@@ -11,7 +11,9 @@ from learnscope.analysis import (
     lr_grid,
     modified_equation,
     neuron_dynamics,
+    observables,
     prospective_index,
+    rule_classifiers,
     shared_geometry,
     symmetry_dynamics,
     symmetry_fields,
@@ -35,6 +37,8 @@ ANALYSES = {
     "concept-drift": concept_drift.main,
     "weight-space": weight_space.main,
     "continual": continual.main,
+    "observables": observables.main,
+    "rule-classifiers": rule_classifiers.main,
 }
 
 __all__ = ["ANALYSES"]
