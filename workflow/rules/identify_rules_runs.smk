@@ -1,5 +1,6 @@
 # Study `identify_rules`: its runs and figures (registered for the generic train and figure rules).
-# Runs: tasks x their architectures x rules x batch sizes x model seeds x data seeds, 21 record points.
+# Runs: tasks x their architectures x rules x batch sizes (the task's, else the study's) x model seeds x
+# data seeds, 21 record points.
 
 from learnscope.config import make_run
 
@@ -10,7 +11,7 @@ def ir_runs():
     for task, spec in IR["tasks"].items():
         for model in spec["models"]:
             for rule_label, rule in IR["rules"].items():
-                for bs in IR["batch_sizes"]:
+                for bs in spec.get("batch_sizes", IR["batch_sizes"]):
                     for seed in IR["seeds"]:
                         for data_seed in IR["data_seeds"]:
                             train = {**IR["train"], "batch_size": bs, "data_seed": data_seed}

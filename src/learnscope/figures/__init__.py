@@ -4,13 +4,14 @@ Each figure function writes ``out_png``, the same name with ``.pdf``, and the pl
 the claims it checks (see ``learnscope.claims``).
 """
 
-from learnscope.figures import neural_mechanics, prospective_configuration, rule_zoo, shared_geometry
+from learnscope.figures import identify_rules, neural_mechanics, prospective_configuration, rule_zoo, shared_geometry
 
 FIGURES = {
     "rule_zoo": rule_zoo.FIGURES,
     "neural_mechanics": neural_mechanics.FIGURES,
     "shared_geometry": shared_geometry.FIGURES,
     "prospective_configuration": prospective_configuration.FIGURES,
+    "identify_rules": identify_rules.FIGURES,
 }
 
 __all__ = ["FIGURES"]
