@@ -15,6 +15,8 @@ from learnscope.analysis import observables as ob
 from learnscope.analysis import rule_classifiers as rc
 from learnscope.errors import ConfigError
 
+from conftest import BIN
+
 
 # ------------------------------------------------------------------------------------------- statistics
 def test_statistics_match_numpy_and_scipy():
@@ -259,7 +261,9 @@ def test_bad_experiment_is_a_config_error(tmp_path):
 # ------------------------------------------------------------------------------------------ workflow
 @pytest.mark.integration
 def test_identify_rules_target_smoke(project):
-    project.snakemake("--cores", "2", "figures/identify_rules/all", "--configfile", "config/smoke.yaml")
+    # 20 training runs, the observables and five classifier jobs: ~2.5 min on an idle 2-core machine; the
+    # timeout leaves room for a shared one.
+    project.run(str(BIN / "snakemake"), "--cores", "2", "figures/identify_rules/all", "--configfile", "config/smoke.yaml", timeout=2400)
     figures = ["trajectories", "accuracy", "importance", "access", "robustness", "generalisation"]
     for fig in figures:
         for ext in ("png", "pdf", "csv"):
