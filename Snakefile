@@ -27,6 +27,7 @@ include: "workflow/rules/neural_mechanics.smk"
 include: "workflow/rules/shared_geometry.smk"
 include: "workflow/rules/prospective_configuration.smk"
 include: "workflow/rules/robust_rnn.smk"
+include: "workflow/rules/identify_rules.smk"
 include: "workflow/rules/figures.smk"
 
 

@@ -3,7 +3,7 @@
     learnscope validate   --params params.yaml [--configfile override.yaml ...]
     learnscope prepare    --name digits --spec '{"kind": "digits", ...}' --out data/prepared/digits.h5
     learnscope train      --run '<run json>' [--data data/prepared/digits.h5] --out results/runs/<id>.h5
-    learnscope analyze    NAME --inputs RUN.h5 ... --out TABLE [--options JSON]
+    learnscope analyze    NAME --inputs RUN.h5 ... --out TABLE [--options JSON] [--threads N]
     learnscope figure     STUDY FIGURE --inputs ... --out figures/S/F.png --claims-out results/S/claims/F.json
     learnscope claims     merge|index|report ...
 
@@ -74,7 +74,10 @@ def cmd_analyze(a: argparse.Namespace) -> None:
 
     if a.name not in ANALYSES:
         raise ConfigError(f"no analysis {a.name!r} (known: {', '.join(ANALYSES)})")
-    ANALYSES[a.name](a.inputs, a.out, _json(a.options))
+    options = _json(a.options)
+    if a.threads is not None:
+        options["threads"] = a.threads
+    ANALYSES[a.name](a.inputs, a.out, options)
 
 
 def cmd_figure(a: argparse.Namespace) -> None:
@@ -150,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--inputs", nargs="*", default=[], help="run records or tables (none for self-contained simulations)")
     s.add_argument("--out", required=True)
     s.add_argument("--options", default="{}")
+    s.add_argument("--threads", type=int, help="worker processes an analysis may use (passed to it as options['threads'])")
     s.set_defaults(func=cmd_analyze)
 
     s = sub.add_parser("figure", help="render a study figure and write its claims")

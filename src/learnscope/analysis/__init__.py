@@ -12,11 +12,13 @@ from learnscope.analysis import (
     lr_grid,
     modified_equation,
     neuron_dynamics,
+    observables,
     prospective_index,
     reinforcement,
     reversal,
     robust_rnn,
     sensorimotor,
+    rule_classifiers,
     shared_geometry,
     symmetry_dynamics,
     symmetry_fields,
@@ -45,6 +47,8 @@ ANALYSES = {
     "sensorimotor": sensorimotor.main,
     "reversal": reversal.main,
     "fear-conditioning": fear_conditioning.main,
+    "observables": observables.main,
+    "rule-classifiers": rule_classifiers.main,
 }
 
 __all__ = ["ANALYSES"]

@@ -6,12 +6,15 @@ It ships inside scikit-learn, so the default pipeline runs offline.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
 
 def load(spec: dict) -> tuple:
     """Stratified train/test split (``test_fraction``, ``seed``); pixels scaled to [0, 1], shape (N, 1, 8, 8)."""
+    # scikit-learn is imported here, not at module level: every training job imports learnscope.data
+    # for load_prepared only, and scikit-learn's import costs seconds per job.
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
     bunch = load_digits()
     x = (bunch.images / 16.0).astype(np.float32)[:, None, :, :]
     y = bunch.target.astype(np.int64)

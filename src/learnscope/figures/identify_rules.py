@@ -1,0 +1,316 @@
+"""Identifying learning rules from observables (Nayebi et al., NeurIPS 2020), reduced to digits and a
+teacher task: the observable trajectories, classifier accuracy per measure, feature importance,
+trajectory access, robustness to unit subsampling and measurement noise, and generalisation.
+
+Chance is 1 / number of rules (0.25). Scores are means over splits, error bars s.e.m.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import matplotlib.pyplot as plt
+
+from learnscope.analysis.observables import OBS_KEYS, read_dataset
+from learnscope.claims import Claim, check
+from learnscope.figures.common import save, style
+
+FEATURE_SETS = ["all", "weights", "activations", "activity_change"]
+CLASSIFIER_NAMES = {"rf": "Random Forest", "svm": "linear SVM", "svm_pca": "PCA + linear SVM", "conv1d": "Conv1D"}
+
+
+def _mean_sem(d: pd.DataFrame, by: list[str], col: str = "accuracy") -> pd.DataFrame:
+    g = d.groupby(by, sort=False)[col]
+    out = g.agg(mean="mean", sd=lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0, n="count").reset_index()
+    out["sem"] = out["sd"] / np.sqrt(out["n"])
+    return out
+
+
+def _acc(d: pd.DataFrame, **where) -> pd.Series:
+    m = np.ones(len(d), bool)
+    for k, v in where.items():
+        m &= (d[k] == v).to_numpy()
+    return d.loc[m, "accuracy"]
+
+
+def _sd(v: pd.Series) -> float | None:
+    return float(np.std(v, ddof=1)) if len(v) > 1 else None
+
+
+def trajectories(inputs: list[str], out: str, options: dict) -> list[Claim]:
+    """Fig. 1: example observable trajectories of one layer of one network configuration, one line per
+    rule. Claim (gated, a leak check): all rules share the initialisation, so every weight and activation
+    statistic is identical across rules at the first record point."""
+    data = read_dataset(inputs[0])
+    meta, X = data["meta"], data["X"]["clean"]
+    ex = options["example"]
+    rules = list(options["rules"])
+    pick = (meta["task"] == ex["task"]) & (meta["arch"] == ex["arch"]) & (meta["layer"] == ex["layer"]) & (meta["batch_size"] == ex["batch_size"]) & (meta["seed"] == ex["seed"])
+    rows = []
+    for i in np.flatnonzero(pick):
+        if meta["data_seed"][i] != meta["data_seed"][pick].min():
+            continue
+        for k in ex["observables"]:
+            for t, v in enumerate(X[i, :, OBS_KEYS.index(k)]):
+                rows.append({"rule": meta["rule"][i], "observable": k, "t": t, "value": float(v)})
+    table = pd.DataFrame(rows)
+    style()
+    n = len(ex["observables"])
+    cols = min(3, n)
+    fig, axes = plt.subplots(-(-n // cols), cols, figsize=(3.0 * cols, 2.3 * -(-n // cols)), constrained_layout=True, squeeze=False)
+    for ax, k in zip(axes.ravel(), ex["observables"]):
+        for rule in rules:
+            d = table[(table["observable"] == k) & (table["rule"] == rule)]
+            ax.plot(d["t"], d["value"], label=rule)
+        ax.set(title=k, xlabel="record point")
+    for ax in axes.ravel()[n:]:
+        ax.axis("off")
+    axes.ravel()[0].legend(frameon=False, fontsize=7)
+    fig.suptitle(f"Observable trajectories: {ex['arch']} layer {ex['layer']} on {ex['task']} (batch {ex['batch_size']}, seed {ex['seed']})", fontsize=9)
+    save(fig, out, table)
+
+    static = [i for i, k in enumerate(OBS_KEYS) if not k.startswith("gradavg") and k in set(OBS_KEYS)]
+    groups = pd.DataFrame({"net": [f"{a}|{t}|{b}|{s}|{d}|{l}" for a, t, b, s, d, l in zip(meta["arch"], meta["task"], meta["batch_size"], meta["seed"], meta["data_seed"], meta["layer"])]})
+    spread = 0.0
+    for _, idx in groups.groupby("net").indices.items():
+        x0 = X[idx][:, 0, static]
+        finite = np.isfinite(x0).all(0)
+        spread = max(spread, float(np.max(np.abs(x0[:, finite] - x0[0, finite]), initial=0.0)))
+    return [
+        check(
+            "identify_rules.trajectories.shared_init",
+            "trajectories",
+            "all rules start from the same initialisation: weight and activation statistics at the first record point agree across rules (max |difference|)",
+            spread,
+            "<=",
+            1e-9,
+        )
+    ]
+
+
+def accuracy(inputs: list[str], out: str, options: dict) -> list[Claim]:
+    """Fig. 2: test accuracy per classifier x observable class (layer-level splits), the RF network-level
+    split beside it, and the RF confusion matrix on all statistics (row-normalised, mean over splits)."""
+    table = pd.read_csv(inputs[0])
+    rules = list(options["rules"])
+    chance = 1.0 / len(rules)
+    layer = table[table["split_kind"] == "layer"]
+    summary = _mean_sem(table, ["split_kind", "classifier", "feature_set"])
+    style()
+    fig, (ax, axc) = plt.subplots(1, 2, figsize=(9.5, 3.2), constrained_layout=True, gridspec_kw={"width_ratios": [1.6, 1]})
+    classifiers = list(dict.fromkeys(layer["classifier"]))
+    width = 0.8 / len(classifiers)
+    for j, clf in enumerate(classifiers):
+        s = summary[(summary["split_kind"] == "layer") & (summary["classifier"] == clf)].set_index("feature_set").reindex(FEATURE_SETS)
+        ax.bar(np.arange(len(FEATURE_SETS)) + (j - (len(classifiers) - 1) / 2) * width, s["mean"], width, yerr=s["sem"], label=CLASSIFIER_NAMES.get(clf, clf))
+    net = summary[summary["split_kind"] == "network"]
+    if len(net):
+        ax.errorbar([-0.45], net["mean"], yerr=net["sem"], fmt="k*", ms=8, label="RF, network-level split")
+    ax.axhline(chance, color="grey", ls="--", lw=1, label="chance")
+    ax.set(xticks=range(len(FEATURE_SETS)), xticklabels=[f.replace("_", " ") for f in FEATURE_SETS], ylabel="test accuracy", ylim=(0, 1))
+    ax.legend(frameon=False, fontsize=6, loc="lower right")
+    rf_all = layer[(layer["classifier"] == "rf") & (layer["feature_set"] == "all")]
+    conf = np.array([[rf_all[f"conf_{a}_{b}"].sum() for b in rules] for a in rules])
+    conf = conf / conf.sum(1, keepdims=True)
+    axc.imshow(conf, vmin=0, vmax=1, cmap="Blues")
+    for (i, j), v in np.ndenumerate(conf):
+        axc.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white" if v > 0.5 else "black")
+    axc.set(xticks=range(len(rules)), xticklabels=rules, yticks=range(len(rules)), yticklabels=rules, xlabel="predicted", ylabel="true", title="RF, all statistics")
+    fig.suptitle("Which learning rule? Test accuracy from one layer's observable trajectory (mean ± s.e.m. over splits)", fontsize=9)
+    save(fig, out, summary)
+
+    claims = [
+        check(
+            "identify_rules.accuracy.rf_all",
+            "accuracy",
+            f"Random Forest on all admissible statistics identifies the rule (chance {chance:.2f})",
+            float(rf_all["accuracy"].mean()),
+            ">=",
+            float(options["rf_all_min"]),
+            spread=_sd(rf_all["accuracy"]),
+        )
+    ]
+    for fs in FEATURE_SETS[1:]:
+        v = _acc(layer, classifier="rf", feature_set=fs)
+        claims.append(
+            check(
+                f"identify_rules.accuracy.rf_{fs}",
+                "accuracy",
+                f"each measure alone separates the rules: RF on {fs.replace('_', ' ')} statistics well above chance {chance:.2f}",
+                float(v.mean()),
+                ">=",
+                float(options["single_measure_min"]),
+                spread=_sd(v),
+            )
+        )
+    svms = [c for c in ("svm", "svm_pca") if c in classifiers]
+    if svms:
+        best_svm = max(float(_acc(layer, classifier=c, feature_set="all").mean()) for c in svms)
+        claims.append(
+            check(
+                "identify_rules.accuracy.svm_below_rf",
+                "accuracy",
+                "the linear SVM (best of with / without PCA) is below the Random Forest on all statistics (RF − SVM)",
+                float(rf_all["accuracy"].mean()) - best_svm,
+                ">",
+                float(options["svm_below_rf"]),
+            )
+        )
+    if "conv1d" in classifiers:
+        v = _acc(layer, classifier="conv1d", feature_set="all")
+        claims.append(check("identify_rules.accuracy.conv1d_all", "accuracy", f"Conv1D on all statistics above chance {chance:.2f} (reported)", float(v.mean()), ">", chance, spread=_sd(v), gated=False))
+    net_acc = _acc(table, classifier="rf", feature_set="all", split_kind="network")
+    if len(net_acc):
+        claims.append(
+            check(
+                "identify_rules.accuracy.network_split_gap",
+                "accuracy",
+                f"network-level split (no layer or initialisation of a test network seen in training): RF accuracy {net_acc.mean():.3f} vs layer-level {rf_all['accuracy'].mean():.3f}; |gap|",
+                abs(float(rf_all["accuracy"].mean()) - float(net_acc.mean())),
+                "<=",
+                float(options["network_split_max_gap"]),
+                spread=_sd(net_acc),
+                gated=False,
+            )
+        )
+    return claims
+
+
+def importance(inputs: list[str], out: str, options: dict) -> list[Claim]:
+    """Fig. 3: Random Forest importance of each statistic (summed over its time columns), mean over splits.
+    Reported: the share of the top five that are norms or medians (the paper's most predictive)."""
+    table = pd.read_csv(inputs[0])
+    cols = [c for c in table.columns if c.startswith("imp_")]
+    imp = table[cols].mean().rename(lambda c: c[4:]).sort_values(ascending=False)
+    data = pd.DataFrame({"feature": imp.index, "importance": imp.to_numpy(), "sd": table[cols].std(ddof=1).rename(lambda c: c[4:]).reindex(imp.index).to_numpy()})
+    style()
+    fig, ax = plt.subplots(figsize=(7.5, 3.2), constrained_layout=True)
+    colors = ["C0" if f.startswith("weight") else "C1" if f.startswith("act") else "C2" if f.startswith("gradavg") else "grey" for f in data["feature"]]
+    ax.bar(range(len(data)), data["importance"], yerr=data["sd"], color=colors)
+    ax.set(xticks=range(len(data)), ylabel="RF importance (summed over time)")
+    ax.set_xticklabels(data["feature"], rotation=90, fontsize=6)
+    fig.suptitle("Feature importance by statistic (blue weights, orange activations, green activity change, grey layer position)", fontsize=8)
+    save(fig, out, data)
+    top = [f for f in data["feature"] if f not in ("early", "middle", "deep")][:5]
+    share = sum(("norm" in f or "median" in f) for f in top) / len(top)
+    return [check("identify_rules.importance.top_norms_medians", "importance", f"norms and medians rank top (share of the top five: {', '.join(top)})", share, ">=", 0.6, gated=False)]
+
+
+def access(inputs: list[str], out: str, options: dict) -> list[Claim]:
+    """Fig. 4: accuracy with access to part of the trajectory: sparse subsamplings of the whole of
+    learning vs contiguous windows. Gated: every-4th-point is within ``sparse_max_drop`` of the full
+    trajectory; the first window is worse than the full trajectory by more than ``window_min_drop``."""
+    table = pd.read_csv(inputs[0])
+    summary = _mean_sem(table, ["condition"])
+    chance = 1.0 / len(options["rules"])
+    w = int(options["window"])
+    style()
+    fig, ax = plt.subplots(figsize=(6.5, 3.0), constrained_layout=True)
+    sparse = {"full", "every 2nd", "every 4th", "every 10th", "endpoints"}
+    ax.bar(range(len(summary)), summary["mean"], yerr=summary["sem"], color=["C0" if c in sparse else "C1" for c in summary["condition"]])
+    ax.axhline(chance, color="grey", ls="--", lw=1)
+    ax.set(xticks=range(len(summary)), ylabel="test accuracy (RF, all statistics)", ylim=(0, 1))
+    ax.set_xticklabels(summary["condition"], rotation=45, ha="right")
+    fig.suptitle("Trajectory access: sparse samples of all of learning (blue) vs contiguous windows (orange)", fontsize=9)
+    save(fig, out, summary)
+    full = _acc(table, condition="full").mean()
+    return [
+        check("identify_rules.access.sparse_close_to_full", "access", "every 4th record point over all of learning is close to the full trajectory (full − sparse)", full - _acc(table, condition="every 4th").mean(), "<=", float(options["sparse_max_drop"])),
+        check("identify_rules.access.window_worse", "access", f"a short early window (first {w} points) is worse than the full trajectory (full − window)", full - _acc(table, condition=f"first {w}").mean(), ">", float(options["window_min_drop"])),
+        check("identify_rules.access.init_only_chance", "access", "initialisation alone carries no rule information (leak check: accuracy ≤ chance + 0.05)", float(_acc(table, condition="init only").mean()), "<=", chance + 0.05, gated=False),
+    ]
+
+
+def robustness(inputs: list[str], out: str, options: dict) -> list[Claim]:
+    """Fig. 5: accuracy of each measure under unit subsampling and measurement noise. Gated: under the
+    ``noise_condition`` variant activation statistics lose less accuracy than weight statistics.
+    Reported: the same comparison under the smallest unit count."""
+    table = pd.read_csv(inputs[0])
+    variants = options["variants"]
+    summary = _mean_sem(table, ["condition", "feature_set"])
+    style()
+    fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.0), constrained_layout=True, sharey=True)
+    subs = ["clean"] + sorted([v for v, s in variants.items() if "count" in s or "fraction" in s], key=lambda v: -variants[v].get("count", variants[v].get("fraction", 1)))
+    noise = ["clean"] + sorted([v for v, s in variants.items() if s.get("noise", 0) > 0 and not ("count" in s or "fraction" in s)], key=lambda v: variants[v]["noise"])
+    for ax, conds, xlabel in ((axes[0], subs, "units / synapses kept per layer"), (axes[1], noise, "measurement noise s.d.")):
+        for fs in ("weights", "activations", "activity_change"):
+            s = summary[summary["feature_set"] == fs].set_index("condition").reindex(conds)
+            ax.errorbar(range(len(conds)), s["mean"], yerr=s["sem"], marker="o", label=fs.replace("_", " "))
+        labels = ["all" if c == "clean" else str(variants[c].get("count", variants[c].get("fraction"))) if ax is axes[0] else "0" if c == "clean" else str(variants[c]["noise"]) for c in conds]
+        ax.set(xticks=range(len(conds)), xticklabels=labels, xlabel=xlabel)
+        ax.axhline(1.0 / len(options["rules"]), color="grey", ls="--", lw=1)
+    axes[0].set_ylabel("test accuracy (RF)")
+    axes[0].legend(frameon=False, fontsize=7)
+    fig.suptitle("Robustness to unit subsampling and measurement noise (same units at every record point)", fontsize=9)
+    save(fig, out, summary)
+
+    def drop(fs: str, cond: str) -> float:
+        return float(_acc(table, condition="clean", feature_set=fs).mean() - _acc(table, condition=cond, feature_set=fs).mean())
+
+    nc = options["noise_condition"]
+    claims = [
+        check(
+            "identify_rules.robustness.activations_robust_to_noise",
+            "robustness",
+            f"activation statistics are more robust to measurement noise ({nc}) than weight statistics: weight drop {drop('weights', nc):.3f} − activation drop {drop('activations', nc):.3f}",
+            drop("weights", nc) - drop("activations", nc),
+            ">",
+            0.0,
+        )
+    ]
+    if len(subs) > 1:
+        sc = subs[-1]
+        claims.append(
+            check(
+                "identify_rules.robustness.activations_robust_to_subsampling",
+                "robustness",
+                f"activation statistics are more robust to unit subsampling ({sc}) than weight statistics: weight drop {drop('weights', sc):.3f} − activation drop {drop('activations', sc):.3f} (exploratory)",
+                drop("weights", sc) - drop("activations", sc),
+                ">",
+                0.0,
+                gated=False,
+            )
+        )
+    return claims
+
+
+def generalisation(inputs: list[str], out: str, options: dict) -> list[Claim]:
+    """Fig. 6: RF on all statistics trained without one architecture family (or task) and tested on it.
+    Gated: the mean held-out-architecture accuracy exceeds ``heldout_arch_min``; held-out task reported."""
+    table = pd.read_csv(inputs[0])
+    summary = _mean_sem(table, ["split_kind", "condition"])
+    chance = 1.0 / len(options["rules"])
+    style()
+    fig, ax = plt.subplots(figsize=(5.5, 3.0), constrained_layout=True)
+    colors = ["C0" if k == "heldout_architecture" else "C1" for k in summary["split_kind"]]
+    ax.bar(range(len(summary)), summary["mean"], yerr=summary["sem"], color=colors)
+    ax.axhline(chance, color="grey", ls="--", lw=1)
+    ax.set(xticks=range(len(summary)), ylabel="test accuracy (RF, all statistics)", ylim=(0, 1))
+    ax.set_xticklabels([f"{c}" for c in summary["condition"]], rotation=30, ha="right")
+    fig.suptitle("Generalisation to a held-out architecture (blue) and a held-out task (orange)", fontsize=9)
+    save(fig, out, summary)
+    arch = summary[summary["split_kind"] == "heldout_architecture"]
+    claims = [
+        check(
+            "identify_rules.generalisation.heldout_architecture",
+            "generalisation",
+            f"held-out architectures ({', '.join(f'{c} {m:.2f}' for c, m in zip(arch['condition'], arch['mean']))}): mean accuracy above chance {chance:.2f}",
+            float(arch["mean"].mean()),
+            ">",
+            float(options["heldout_arch_min"]),
+            spread=float(arch["mean"].std(ddof=1)) if len(arch) > 1 else None,
+        )
+    ]
+    for _, r in summary[summary["split_kind"] == "heldout_task"].iterrows():
+        claims.append(check(f"identify_rules.generalisation.heldout_task_{r['condition']}", "generalisation", f"trained on the other task(s), tested on {r['condition']}: above chance (reported)", float(r["mean"]), ">", chance, spread=float(r["sd"]), gated=False))
+    return claims
+
+
+FIGURES = {
+    "trajectories": trajectories,
+    "accuracy": accuracy,
+    "importance": importance,
+    "access": access,
+    "robustness": robustness,
+    "generalisation": generalisation,
+}

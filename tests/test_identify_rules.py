@@ -1,0 +1,276 @@
+"""identify_rules (Nayebi et al., NeurIPS 2020): observable statistics, measurement model, splits,
+metrics and classifiers, against closed forms and independent implementations; one smoke build."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import scipy.stats
+import torch
+from scipy.stats import norm as gaussian
+
+from learnscope.analysis import observables as ob
+from learnscope.analysis import rule_classifiers as rc
+from learnscope.errors import ConfigError
+
+
+
+# ------------------------------------------------------------------------------------------- statistics
+def test_statistics_match_numpy_and_scipy():
+    x = np.array([[1.0, 2.0, 3.0, 4.0, 10.0], [-3.0, 0.5, 0.5, 2.0, 7.0]])
+    s = ob.statistics(x, axis=-1)
+    np.testing.assert_allclose(s["norm"], np.linalg.norm(x, axis=1))
+    np.testing.assert_allclose(s["mean"], x.mean(1))
+    np.testing.assert_allclose(s["var"], np.var(x, axis=1, ddof=0))
+    np.testing.assert_allclose(s["median"], np.median(x, axis=1))
+    np.testing.assert_allclose(s["thirdquartile"], np.percentile(x, 75, axis=1))
+    # Pearson's second skewness coefficient: 3 (mean - median) / sd; row 0: 3 (4 - 3) / sqrt(10)
+    np.testing.assert_allclose(s["skew"][0], 3.0 * (4.0 - 3.0) / np.sqrt(10.0))
+    np.testing.assert_allclose(s["skew"], 3 * (x.mean(1) - np.median(x, 1)) / x.std(1))
+    # kurtosis is E[(x - mean)^4] / var^2, not excess: scipy's fisher=False
+    np.testing.assert_allclose(s["kurtosis"], scipy.stats.kurtosis(x, axis=1, fisher=False))
+    np.testing.assert_allclose(s["kurtosis"][0], np.mean((x[0] - 4) ** 4) / 10.0**2)
+
+
+def test_statistics_reduce_any_axis_and_gaussian_kurtosis_is_three():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 200_000))
+    s = ob.statistics(x.T, axis=0)
+    np.testing.assert_allclose(s["kurtosis"], 3.0, atol=0.05)
+    np.testing.assert_allclose(s["skew"], 0.0, atol=0.03)
+    np.testing.assert_allclose(s["thirdquartile"], gaussian.ppf(0.75), atol=0.01)
+
+
+def test_obs_keys_are_45_of_which_24_admissible():
+    assert len(ob.OBS_KEYS) == 45 == len(set(ob.OBS_KEYS))
+    assert len(ob.ADMISSIBLE) == 24 and ob.ADMISSIBLE <= set(ob.OBS_KEYS)
+    by_measure = {m: sum(k.startswith(m) for k in ob.ADMISSIBLE) for m in ("weight", "act", "gradavg")}
+    assert by_measure == {"weight": 13, "act": 8, "gradavg": 3}
+    assert not any("skew" in k or "kurtosis" in k for k in ob.ADMISSIBLE)
+    assert "weightsq_norm" not in ob.ADMISSIBLE and "actsq_mean" not in ob.ADMISSIBLE and "actraw_var" not in ob.ADMISSIBLE
+    assert {len(v) for v in rc.FEATURE_SETS.values()} == {24, 13, 8, 3}
+
+
+def test_layer_observables_layout():
+    rng = np.random.default_rng(1)
+    w, a, g = rng.normal(size=(4, 30)), rng.normal(size=(4, 5, 12)), rng.normal(size=(4, 5))
+    obs = ob.layer_observables(w, a, g)
+    assert obs.shape == (4, 45)
+    k = ob.OBS_KEYS.index
+    np.testing.assert_allclose(obs[:, k("weightabs_median")], np.median(np.abs(w), axis=1))
+    np.testing.assert_allclose(obs[:, k("weightsq_mean")], (w**2).mean(1))
+    # activations: statistic over the units of each example, then the mean over examples
+    np.testing.assert_allclose(obs[:, k("actraw_norm")], np.linalg.norm(a, axis=2).mean(1))
+    np.testing.assert_allclose(obs[:, k("gradavgsq_id")], (g**2).mean(1))
+    np.testing.assert_allclose(obs[:, k("gradavgabs_id")], np.abs(g).mean(1))
+
+
+def test_group_layers_thirds_with_remainder_deep():
+    assert ob.group_layers(3).tolist() == [0, 1, 2]
+    assert ob.group_layers(4).tolist() == [0, 1, 2, 2]
+    assert ob.group_layers(5).tolist() == [0, 1, 2, 2, 2]
+    assert ob.group_layers(7).tolist() == [0, 0, 1, 1, 2, 2, 2]
+    with pytest.raises(ConfigError, match="at least 3"):
+        ob.group_layers(2)
+
+
+# ------------------------------------------------------------------------------------ measurement model
+def test_subsampling_keeps_the_same_units_at_every_time_point():
+    T, n = 6, 500
+    w = np.arange(n)[None, :] + 1000.0 * np.arange(T)[:, None]  # entry value names the unit (+1000 t)
+    kept = ob.measure_weights(w, {"count": 40}, [3, 1])
+    assert kept.shape == (T, 40)
+    units = kept - 1000.0 * np.arange(T)[:, None]
+    assert (units == units[0]).all() and len(np.unique(units[0])) == 40
+    a = np.broadcast_to(np.arange(64.0)[None, None, :] + 1000.0 * np.arange(T)[:, None, None], (T, 7, 64))
+    ka = ob.measure_activations(a, {"fraction": 0.1}, [3, 1])
+    assert ka.shape == (T, 7, 7)  # ceil(0.1 * 64) units, every example kept
+    ua = ka - 1000.0 * np.arange(T)[:, None, None]
+    assert (ua == ua[0, 0]).all()
+    assert ob.n_kept(10, {"count": 32}) == 10 and ob.n_kept(64, {}) == 64 and ob.n_kept(65, {"fraction": 0.5}) == 33
+
+
+def test_noise_model_is_gaussian_fresh_per_time_point_and_seeded():
+    zeros = np.zeros((3, 20_000))
+    noisy = ob.measure_weights(zeros, {"noise": 0.5}, [0, 0])
+    assert abs(noisy.std() - 0.5) < 0.01 and abs(noisy.mean()) < 0.01
+    assert not np.allclose(noisy[0], noisy[1])  # fresh at every record point
+    np.testing.assert_array_equal(noisy, ob.measure_weights(zeros, {"noise": 0.5}, [0, 0]))
+    assert np.array_equal(ob.measure_weights(zeros, {}, [0, 0]), zeros)  # clean: untouched
+
+
+def _probe_for(model: torch.nn.Module) -> ob.LayerProbe:
+    probe = ob.LayerProbe({"model": {"kind": "mlp", "hidden": [5], "activation": "tanh"}}, (4,), 3)
+    probe.model.load_state_dict({k: v.double() for k, v in model.state_dict().items()})
+    return probe
+
+
+def test_activity_change_is_the_subset_jacobian_sum():
+    torch.manual_seed(0)
+    from learnscope.models import MLP
+
+    mlp = MLP((4,), 3, [5], activation="tanh")
+    probe = _probe_for(mlp)
+    x = np.random.default_rng(0).normal(size=(6, 4))
+    _, acts, xin = probe.forward(x)
+    s_in, s_out = np.array([0, 2, 3]), np.array([1, 4])
+    g = probe.activity_change("fc1", xin["fc1"], s_in, s_out)
+    W = probe.model.net.fc1[0].weight.detach().numpy()
+    y = acts["fc1"]
+    # tanh layer: dy_j/dx_i = (1 - y_j^2) W_ji
+    expected = ((1 - y[:, s_out] ** 2) * W[s_out][:, s_in].sum(1)).sum(1) / len(s_out)
+    np.testing.assert_allclose(g, expected, rtol=1e-10)
+    # the linear read-out: independent of x
+    g_out = probe.activity_change("out", xin["out"], np.arange(5), np.arange(3))
+    np.testing.assert_allclose(g_out, probe.model.net.out.weight.detach().numpy().sum() / 3, rtol=1e-10)
+
+
+# -------------------------------------------------------------------------------------------- splits
+def test_balanced_splits_are_75_25_per_class_and_disjoint():
+    y = np.repeat(np.arange(4), [40, 40, 44, 41])
+    splits = rc.balanced_splits(y, 10, 0.25, seed=0)
+    assert len(splits) == 10
+    for tr, te in splits:
+        assert np.bincount(y[te]).tolist() == [10] * 4
+        assert np.bincount(y[tr]).tolist() == [30] * 4
+        assert not set(tr) & set(te)
+    assert not np.array_equal(splits[0][1], splits[1][1])
+    again = rc.balanced_splits(y, 10, 0.25, seed=0)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(splits, again))
+
+
+def test_network_split_never_shares_a_network_between_train_and_test():
+    rules = ["a", "b", "c", "d"]
+    configs, y, networks = [], [], []
+    for cfg in range(12):
+        for r in range(4):
+            for layer in range(3 + cfg % 3):
+                configs.append(f"cfg{cfg}")
+                y.append(r)
+                networks.append(f"{rules[r]}-cfg{cfg}")
+    configs, y, networks = np.array(configs), np.array(y), np.array(networks)
+    for tr, te in rc.network_splits(y, configs, 5, 0.25, seed=0):
+        assert not set(networks[tr]) & set(networks[te])
+        assert len(np.unique(configs[te])) == 3
+        counts = np.bincount(y[te])
+        assert (counts == counts[0]).all()  # every rule of a held-out configuration is held out
+
+
+def test_transfer_split_trains_on_pool_and_tests_on_held_out():
+    y = np.tile(np.arange(4), 30)
+    held = np.arange(len(y)) >= 80
+    for tr, te in rc.transfer_splits(y, ~held, held, 3):
+        assert held[te].all() and not held[tr].any() and len(te) == held.sum()
+        assert np.bincount(y[tr]).tolist() == [20] * 4
+
+
+# ------------------------------------------------------------------------------------------- metrics
+def test_dprime_and_balanced_accuracy_from_a_known_confusion():
+    conf = np.array([[8.0, 2.0], [1.0, 9.0]])
+    tpr0, fpr0 = 0.8, 0.1
+    np.testing.assert_allclose(rc.dprime(conf)[0], gaussian.ppf(tpr0) - gaussian.ppf(fpr0))
+    np.testing.assert_allclose(rc.dprime(conf)[0], 2.123172, atol=1e-6)
+    np.testing.assert_allclose(rc.balanced_accuracy(conf), [(0.8 + 0.9) / 2, (0.9 + 0.8) / 2])
+    perfect = np.diag([5.0, 5.0, 5.0])
+    assert rc.dprime(perfect).tolist() == [5.0, 5.0, 5.0]  # +inf clipped
+    assert rc.confusion(np.array([0, 1, 1, 2]), np.array([0, 2, 1, 2]), 3).tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
+
+
+def test_features_are_observable_major_with_positions_first():
+    X = np.zeros((2, 3, 45))
+    a, b = ob.OBS_KEYS.index("weightraw_mean"), ob.OBS_KEYS.index("actabs_norm")
+    X[:, :, a] = [10, 11, 12]
+    X[:, :, b] = [20, 21, 22]
+    f = rc.features(X, np.array([0, 2]), ["weightraw_mean", "actabs_norm"])
+    assert f[0].tolist() == [1, 0, 0, 10, 11, 12, 20, 21, 22]
+    assert f[1, :3].tolist() == [0, 0, 1]
+    f2 = rc.features(X, np.array([0, 2]), ["actabs_norm"], times=[0, 2])
+    assert f2[0].tolist() == [1, 0, 0, 20, 22]
+
+
+def test_zscore_uses_train_statistics_and_skips_positions():
+    rng = np.random.default_rng(0)
+    tr = np.concatenate([np.eye(3)[rng.integers(0, 3, 50)], rng.normal(5, 3, (50, 4))], axis=1)
+    te = tr[:5] + 1.0
+    ztr, zte = rc.zscore(tr, te)
+    np.testing.assert_allclose(ztr[:, 3:].mean(0), 0, atol=1e-12)
+    np.testing.assert_allclose(ztr[:, 3:].std(0), 1, atol=1e-12)
+    np.testing.assert_array_equal(ztr[:, :3], tr[:, :3])
+    np.testing.assert_allclose(zte[:, 3:], (te[:, 3:] - tr[:, 3:].mean(0)) / tr[:, 3:].std(0))
+
+
+# --------------------------------------------------------------------------------------- classifiers
+SIGNAL = ["weightabs_norm", "weightraw_median", "actabs_mean", "gradavgraw_id"]
+
+
+def _separable(n_per_class=40, T=7, seed=0):
+    """Trajectories in which rule c raises observable SIGNAL[c] over training, plus unit noise everywhere."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(4), n_per_class)
+    X = rng.normal(size=(len(y), T, 45))
+    for c, key in enumerate(SIGNAL):
+        X[y == c, :, ob.OBS_KEYS.index(key)] += 4.0 * np.linspace(0, 1, T)
+    return X, y, rng.integers(0, 3, len(y))
+
+
+@pytest.mark.parametrize(
+    "name,grid",
+    [
+        ("rf", {"n_estimators": [50], "max_features": ["sqrt", "log2"]}),
+        ("svm", {"C": [0.1, 1.0]}),
+        ("svm_pca", {"C": [1.0], "n_components": [10]}),
+        ("conv1d", {"filters": [8], "kernel": [3], "pool": ["avg"], "lr": [0.01], "epochs": [150]}),
+    ],
+)
+def test_classifiers_separate_a_synthetic_separable_set(name, grid):
+    X, y, pos = _separable()
+    design = rc.features(X, pos, rc.FEATURE_SETS["all"])
+    splits = rc.balanced_splits(y, 2, 0.25, seed=0)
+    rows = rc.evaluate(name, grid, design, y, splits, n_times=X.shape[1], folds=3, threads=1)
+    assert len(rows) == 2
+    for r in rows:
+        assert r["accuracy"] >= 0.9, (name, r["accuracy"])
+        assert r["confusion"].sum() == 40 and r["dprime"] > 2
+    if name == "rf":  # the most important columns belong to the signal observables
+        cols = [3 + rc.FEATURE_SETS["all"].index(k) * 7 + t for k in SIGNAL for t in range(7)]
+        assert set(np.argsort(rows[0]["importances"])[-4:]) <= set(cols)
+
+
+def test_classifier_on_labels_without_signal_is_near_chance():
+    X, y, pos = _separable()
+    X = np.random.default_rng(5).normal(size=X.shape)
+    rows = rc.evaluate("rf", {"n_estimators": [50], "max_features": ["sqrt"]}, rc.features(X, pos, rc.FEATURE_SETS["all"]), y, rc.balanced_splits(y, 4, 0.25), 7, 3, 1)
+    assert np.mean([r["accuracy"] for r in rows]) < 0.45
+
+
+def test_access_conditions():
+    c = rc.access_conditions(21, 6)
+    assert c["full"] == list(range(21)) and c["every 4th"] == [0, 4, 8, 12, 16, 20] and c["every 10th"] == [0, 10, 20]
+    assert c["first 6"] == list(range(6)) and c["last 6"] == list(range(15, 21)) and c["middle 6"] == list(range(7, 13))
+    assert c["endpoints"] == [0, 20] and c["init only"] == [0] and c["final only"] == [20]
+
+
+def test_bad_experiment_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="experiment"):
+        rc.main([str(tmp_path / "x.h5")], str(tmp_path / "out.csv"), {"experiment": "nope"})
+
+
+# ------------------------------------------------------------------------------------------ workflow
+@pytest.mark.integration
+def test_identify_rules_target_smoke(smoke_build):
+    project = smoke_build.study("identify_rules")
+    figures = ["trajectories", "accuracy", "importance", "access", "robustness", "generalisation"]
+    for fig in figures:
+        for ext in ("png", "pdf", "csv"):
+            assert project.path(f"figures/identify_rules/{fig}.{ext}").stat().st_size > 0
+    data = ob.read_dataset(project.path("results/identify_rules/observables.h5"))
+    assert data["X"]["clean"].shape[1:] == (6, 45) and int(data["admissible"].sum()) == 24
+    assert {"clean", "units_8", "noise_1"} <= set(data["X"])  # override files merge the variants mapping
+    assert sorted(set(data["meta"]["rule"])) == ["adam", "feedback", "information", "sgdm"]
+    claims = json.loads(project.path("results/identify_rules/claims.json").read_text())
+    assert {c["figure"] for c in claims} == set(figures)
+    by_id = {c["id"]: c for c in claims}
+    assert by_id["identify_rules.trajectories.shared_init"]["pass"]  # every rule starts from the same network
+    assert by_id["identify_rules.accuracy.rf_all"]["value"] > 0.25  # above chance even at smoke scale

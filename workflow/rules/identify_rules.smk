@@ -1,0 +1,44 @@
+# Study `identify_rules` (Nayebi et al., NeurIPS 2020): trained runs -> the observables dataset
+# (results/identify_rules/observables.h5, the paper's dataset.pkl, a DVC output) -> classifier
+# experiments, one table each -> figures. Observables and classifiers use every core they are given.
+
+
+include: "identify_rules_runs.smk"
+
+
+rule identify_rules_observables:
+    input:
+        IR_RUNS + IR_DATA,
+    output:
+        IR_OBSERVABLES,
+    params:
+        options=json.dumps(IR["observables"], sort_keys=True),
+        code=analysis_digest("observables", "models", "data"),
+    log:
+        "logs/identify_rules/observables.log",
+    threads: workflow.cores
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        "learnscope analyze observables --inputs {input} --out {output} --options {params.options:q} --threads {threads} > {log} 2>&1"
+
+
+rule identify_rules_classify:
+    input:
+        IR_OBSERVABLES,
+    output:
+        "results/identify_rules/{experiment}.csv",
+    wildcard_constraints:
+        experiment="|".join(IR_EXPERIMENTS),
+    params:
+        options=lambda wc: json.dumps({**IR["classify"], "experiment": wc.experiment}, sort_keys=True),
+        code=analysis_digest("rule_classifiers", "analysis/observables.py"),
+    log:
+        "logs/identify_rules/{experiment}.log",
+    threads: workflow.cores
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        "learnscope analyze rule-classifiers --inputs {input} --out {output} --options {params.options:q} --threads {threads} > {log} 2>&1"
