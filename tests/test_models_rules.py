@@ -15,6 +15,10 @@ from learnscope.rules import RULES, build_rule
     [
         ({"kind": "mlp", "hidden": [16, 8], "activation": "tanh"}, (1, 8, 8), {"fc1": (16,), "fc2": (8,), "out": (10,)}),
         ({"kind": "convnet", "channels": [4, 6], "hidden": [12], "batchnorm": True}, (1, 8, 8), {"conv1": (4, 4, 4), "conv2": (6, 2, 2), "fc1": (12,), "out": (10,)}),
+        ({"kind": "vgg", "cfg": [4, "M", 6, 6, "M"], "hidden": [12], "batchnorm": True}, (1, 8, 8), {"conv1": (4, 4, 4), "conv2": (6, 4, 4), "conv3": (6, 2, 2), "fc1": (12,), "out": (10,)}),
+        ({"kind": "vgg", "cfg": "11", "width_scale": 0.125, "hidden": []}, (3, 8, 8),
+         {"conv1": (8, 4, 4), "conv2": (16, 2, 2), "conv3": (32, 2, 2), "conv4": (32, 1, 1), "conv5": (64, 1, 1), "conv6": (64, 1, 1),
+          "conv7": (64, 1, 1), "conv8": (64, 1, 1), "out": (10,)}),
         ({"kind": "rnn", "hidden_size": 20, "steps": 5}, (12,), {"hidden": (5, 20), "out": (10,)}),
         ({"kind": "rnn", "hidden_size": 20}, (7, 12), {"hidden": (7, 20), "out": (10,)}),
     ],
@@ -89,3 +93,33 @@ def test_rule_zoo_registry():
     assert {"sgd", "momentum", "adam"} <= set(RULES)
     with pytest.raises(ConfigError, match="not in the zoo"):
         build_rule({"name": "hebb", "lr": 1})
+
+
+@pytest.mark.parametrize("batchnorm", [False, True])
+def test_vgg16_features_equal_torchvision(batchnorm):
+    """cfg "16" is torchvision's VGG-16 (cfg D): same parameter count and, with the same weights, the same
+    feature map; on 64x64 Tiny ImageNet inputs the classifier's input is 512 x 2 x 2 = 2048."""
+    import torchvision
+
+    torch.manual_seed(0)
+    model = build_model({"kind": "vgg", "cfg": "16", "batchnorm": batchnorm}, (3, 64, 64), 200).eval()
+    reference = (torchvision.models.vgg16_bn if batchnorm else torchvision.models.vgg16)(weights=None).features.eval()
+    convs = [block for name, block in model.layer_modules().items() if name.startswith("conv")]
+    assert len(convs) == 13
+    ours = torch.nn.Sequential(*convs)
+    assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in reference.parameters())
+    with torch.no_grad():
+        for mine, theirs in zip(ours.state_dict().values(), reference.state_dict().values(), strict=True):
+            theirs.copy_(mine)
+        x = torch.randn(1, 3, 64, 64)
+        torch.testing.assert_close(ours(x), reference(x))
+        assert model(x).shape == (1, 200)
+    fc1, fc2, out = (model.layer_modules()[n] for n in ("fc1", "fc2", "out"))
+    assert (fc1[0].in_features, fc1[0].out_features, fc2[0].out_features, out.in_features) == (2048, 1024, 1024, 1024)
+
+
+def test_vgg_bad_cfg_is_a_config_error():
+    with pytest.raises(ConfigError, match="cfg '15' is not a VGG configuration"):
+        build_model({"kind": "vgg", "cfg": "15"}, (3, 32, 32), 10)
+    with pytest.raises(ConfigError, match="positive conv widths or 'M'"):
+        build_model({"kind": "vgg", "cfg": [8, "P"]}, (3, 32, 32), 10)
