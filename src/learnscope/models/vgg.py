@@ -1,8 +1,10 @@
 """VGG (Simonyan & Zisserman, ICLR 2015) with torchvision's configurations and an input-sized classifier.
 
-Feature extractor: a configuration list of conv widths and ``"M"`` (2x2 max-pool), e.g. VGG-16 =
-torchvision's cfg "D": 64,64,M,128,128,M,256,256,256,M,512,512,512,M,512,512,512,M. Every conv is
-Conv3x3(pad 1) -> (BatchNorm2d) -> ReLU. Classifier: Flatten -> [Linear -> ReLU -> (Dropout)] per hidden
+Feature extractor: conv widths with 2x2 max-pools between them, given by name (``cfg``: torchvision's
+configurations, VGG-16 = cfg "D": 64,64,M,128,128,M,256,256,256,M,512,512,512,M,512,512,512,M) or as
+``channels`` + ``pool_after`` (the form a config override uses: Snakemake merges ``--configfile`` model
+entries key by key, so an override that turns a ConvNet into a VGG must replace ``channels``). Every conv
+is Conv3x3(pad 1) -> (BatchNorm2d) -> ReLU. Classifier: Flatten -> [Linear -> ReLU -> (Dropout)] per hidden
 size -> Linear read-out, whose input size is computed from the input shape (64x64 Tiny ImageNet images
 leave 512 x 2 x 2 = 2048 features after five pools; Kunin et al. (ICLR 2021) use hidden [1024, 1024]).
 
@@ -31,27 +33,29 @@ CONFIGS: dict[str, list[int | str]] = {
 }
 
 
-def _layout(cfg: str | list, width_scale: float) -> list[int | str]:
-    """The configuration as a list, conv widths multiplied by ``width_scale`` (rounded, at least 1)."""
-    if isinstance(cfg, str):
-        if cfg not in CONFIGS:
-            raise ConfigError(f"model vgg: cfg {cfg!r} is not a VGG configuration (allowed: {', '.join(CONFIGS)} or a list)")
-        cfg = CONFIGS[cfg]
-    layout: list[int | str] = []
-    for item in cfg:
-        if item == "M":
-            layout.append("M")
-        elif isinstance(item, int) and not isinstance(item, bool) and item >= 1:
-            layout.append(max(1, round(item * width_scale)))
-        else:
-            raise ConfigError(f"model vgg: cfg entries are positive conv widths or 'M', got {item!r}")
-    if not any(isinstance(x, int) for x in layout):
-        raise ConfigError("model vgg: cfg needs at least one conv layer")
-    return layout
+def _layout(cfg: str | None, channels: list[int] | None, pool_after: list[int], width_scale: float) -> list[int | str]:
+    """The layer list (conv widths and "M") from a configuration name or from ``channels`` + ``pool_after``
+    (1-based conv indices followed by a pool), conv widths multiplied by ``width_scale`` (rounded, >= 1)."""
+    if (cfg is None) == (channels is None):
+        raise ConfigError("model vgg: give either cfg (a configuration name) or channels (+ pool_after), not both or neither")
+    if cfg is not None:
+        if str(cfg) not in CONFIGS:
+            raise ConfigError(f"model vgg: cfg {cfg!r} is not a VGG configuration (allowed: {', '.join(CONFIGS)})")
+        layout = list(CONFIGS[str(cfg)])
+    else:
+        if not channels or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in channels):
+            raise ConfigError(f"model vgg: channels must be a non-empty list of positive conv widths, got {channels!r}")
+        if any(not 1 <= k <= len(channels) for k in pool_after):
+            raise ConfigError(f"model vgg: pool_after {list(pool_after)} must name convs 1..{len(channels)}")
+        layout = []
+        for k, width in enumerate(channels, start=1):
+            layout += [width, "M"] if k in pool_after else [width]
+    return [x if x == "M" else max(1, round(x * width_scale)) for x in layout]
 
 
 class VGG(nn.Module):
-    """VGG feature extractor + MLP classifier; ``cfg`` is "11", "13", "16", "19" or an explicit list.
+    """VGG feature extractor + MLP classifier: ``cfg`` "11", "13", "16" or "19", or an explicit layout
+    ``channels`` (conv widths) + ``pool_after`` (convs followed by a 2x2 max-pool; VGG-16: 2, 4, 7, 10, 13).
 
     A pool whose input map is smaller than 2x2 is skipped (so small configurations run on small images).
     """
@@ -60,7 +64,9 @@ class VGG(nn.Module):
         self,
         input_shape: tuple[int, ...],
         n_outputs: int,
-        cfg: str | list = "16",
+        cfg: str | None = None,
+        channels: list[int] | None = None,
+        pool_after: list[int] = (),
         batchnorm: bool = False,
         width_scale: float = 1.0,
         hidden: list[int] = (1024, 1024),
@@ -71,11 +77,12 @@ class VGG(nn.Module):
             raise ValueError(f"VGG needs image inputs (C, H, W), got input shape {input_shape}")
         if not 0.0 <= dropout < 1.0:
             raise ConfigError(f"model vgg: dropout must be in [0, 1), got {dropout}")
+        layout = _layout(cfg, channels, list(pool_after), width_scale)
         c, h, w = input_shape
         blocks: OrderedDict[str, nn.Module] = OrderedDict()
         current: list[nn.Module] = []
         n_conv = 0
-        for item in _layout(cfg, width_scale):
+        for item in layout:
             if item == "M":
                 if current and min(h, w) >= 2:
                     current.append(nn.MaxPool2d(2))
