@@ -138,3 +138,58 @@ def test_cifar_reader_refuses_code_in_pickles(tmp_path: Path):
             pickle.dump({"data": Evil(), "fine_labels": [0]}, fh)
     with pytest.raises(DatasetError, match="refusing to unpickle builtins.print"):
         prepare("c100", {"kind": "cifar100", "root": str(tmp_path)})
+
+
+def make_tiny_imagenet(root: Path) -> dict[str, str]:
+    """A 3-class tiny-imagenet-200 in the published layout; returns val file -> wnid (one image greyscale)."""
+    from PIL import Image
+
+    base = root / "tiny-imagenet-200"
+    wnids = ["n02", "n01", "n03"]  # not sorted in the file: class index = sorted position
+    base.mkdir(parents=True)
+    (base / "wnids.txt").write_text("\n".join(wnids) + "\n")
+    rng = np.random.default_rng(0)
+    for wnid in wnids:
+        folder = base / "train" / wnid / "images"
+        folder.mkdir(parents=True)
+        for i in range(2):
+            Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(folder / f"{wnid}_{i}.JPEG")
+    val = {"val_3.JPEG": "n03", "val_0.JPEG": "n02", "val_1.JPEG": "n01", "val_2.JPEG": "n02"}
+    (base / "val" / "images").mkdir(parents=True)
+    for name in val:
+        mode = "L" if name == "val_2.JPEG" else "RGB"
+        pixels = rng.integers(0, 256, (64, 64) if mode == "L" else (64, 64, 3), dtype=np.uint8)
+        Image.fromarray(pixels, mode=mode).save(base / "val" / "images" / name)
+    (base / "val" / "val_annotations.txt").write_text("".join(f"{n}\t{w}\t0\t0\t63\t63\n" for n, w in val.items()))
+    return val
+
+
+def test_tiny_imagenet_from_its_folder_layout(tmp_path: Path):
+    from PIL import Image
+
+    val = make_tiny_imagenet(tmp_path)
+    ds = prepare("tin", {"kind": "tiny_imagenet", "root": str(tmp_path), "probe_per_class": 1, "standardize": False})
+    assert ds.n_outputs == 3 and ds.x_train.shape == (6, 3, 64, 64) and ds.x_test.shape == (4, 3, 64, 64)
+    index = {"n01": 0, "n02": 1, "n03": 2}
+    names = sorted(val)
+    np.testing.assert_array_equal(ds.y_test, [index[val[n]] for n in names])  # labels from the annotation file
+    np.testing.assert_array_equal(ds.y_train, [0, 1, 2, 0, 1, 2])  # interleaved by class
+    base = tmp_path / "tiny-imagenet-200"
+    grey = np.asarray(Image.open(base / "val" / "images" / "val_2.JPEG"), dtype=np.float32) / 255.0
+    np.testing.assert_allclose(ds.x_test[names.index("val_2.JPEG")], np.stack([grey] * 3), atol=1e-6)
+    first = np.asarray(Image.open(base / "train" / "n01" / "images" / "n01_0.JPEG"), dtype=np.float32) / 255.0
+    np.testing.assert_allclose(ds.x_train[0], first.transpose(2, 0, 1), atol=1e-6)
+    sub = prepare("tin", {"kind": "tiny_imagenet", "root": str(tmp_path), "probe_per_class": 1, "subset_train": 3, "subset_test": 2})
+    assert sub.x_train.shape[0] == 3 and sorted(sub.y_train) == [0, 1, 2] and sub.x_test.shape[0] == 2
+
+
+def test_missing_tiny_imagenet_names_the_path(tmp_path: Path):
+    with pytest.raises(DatasetError) as e:
+        prepare("tin", {"kind": "tiny_imagenet", "root": str(tmp_path)})
+    assert str(tmp_path / "tiny-imagenet-200" / "wnids.txt") in str(e.value) and "dvc pull" in str(e.value)
+    make_tiny_imagenet(tmp_path)
+    missing = tmp_path / "tiny-imagenet-200" / "val" / "images" / "val_1.JPEG"
+    missing.unlink()
+    with pytest.raises(DatasetError) as e:
+        prepare("tin", {"kind": "tiny_imagenet", "root": str(tmp_path)})
+    assert str(missing) in str(e.value) and "dvc pull" in str(e.value)

@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from learnscope.data import digits, synthetic, torchvision_sets
+from learnscope.data import digits, synthetic, tiny_imagenet, torchvision_sets
 from learnscope.data.dataset import Dataset
 from learnscope.errors import ConfigError
 
@@ -24,6 +24,7 @@ KINDS: dict[str, Callable[[dict], tuple]] = {
     "fashion_mnist": torchvision_sets.fashion_mnist,
     "cifar10": torchvision_sets.cifar10,
     "cifar100": torchvision_sets.cifar100,
+    "tiny_imagenet": tiny_imagenet.load,
 }
 
 

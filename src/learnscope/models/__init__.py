@@ -1,4 +1,4 @@
-"""Models: MLP, small conv net (with/without batch norm), small pre-activation ResNet and vanilla RNN.
+"""Models: MLP, small conv net (with/without batch norm), VGG, small pre-activation ResNet and vanilla RNN.
 
 Every model exposes ``layer_modules()``: an ordered mapping of layer name -> module whose output is that
 layer's activity (what the recorder stores on the probe set). ``build_model`` makes one from its
@@ -14,8 +14,9 @@ from learnscope.models.convnet import ConvNet
 from learnscope.models.mlp import MLP
 from learnscope.models.resnet import ResNet
 from learnscope.models.rnn import VanillaRNN
+from learnscope.models.vgg import VGG
 
-KINDS = {"mlp": MLP, "convnet": ConvNet, "resnet": ResNet, "rnn": VanillaRNN}
+KINDS = {"mlp": MLP, "convnet": ConvNet, "resnet": ResNet, "rnn": VanillaRNN, "vgg": VGG}
 
 
 def build_model(spec: dict, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
@@ -30,4 +31,4 @@ def build_model(spec: dict, input_shape: tuple[int, ...], n_outputs: int) -> nn.
         raise ConfigError(f"model {kind!r}: {e}") from None
 
 
-__all__ = ["ConvNet", "KINDS", "MLP", "ResNet", "VanillaRNN", "build_model"]
+__all__ = ["ConvNet", "KINDS", "MLP", "ResNet", "VGG", "VanillaRNN", "build_model"]

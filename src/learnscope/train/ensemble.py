@@ -73,6 +73,8 @@ def vectorisable(run: dict) -> str | None:
         return f"rule {run['rule']['name']!r} is not vectorised (vectorised: {', '.join(VECTORISED_RULES)})"
     if run["model"].get("batchnorm") or run["model"]["kind"] == "resnet":
         return "batch norm updates running statistics in place; not vectorised"
+    if run["model"].get("dropout"):
+        return "dropout draws a random mask in every forward pass; not vectorised"
     record = run["record"]
     if record.get("trackers"):
         return "trackers observe one module every step; not vectorised"
