@@ -1,6 +1,7 @@
 # Study `identify_rules` (Nayebi et al., NeurIPS 2020): trained runs -> the observables dataset
 # (results/identify_rules/observables.h5, the paper's dataset.pkl, a DVC output) -> classifier
-# experiments, one table each -> figures. Observables and classifiers use every core they are given.
+# experiments, one table each -> figures. Observables and classifiers use the threads Snakemake grants them
+# (up to 8; results do not depend on the count).
 
 
 include: "identify_rules_runs.smk"
@@ -16,7 +17,7 @@ rule identify_rules_observables:
         code=analysis_digest("observables", "models", "data"),
     log:
         "logs/identify_rules/observables.log",
-    threads: workflow.cores
+    threads: 8  # capped at --cores on a local run; cpus per task on a cluster
     resources:
         mem_mb=4000,
         runtime=30,
@@ -36,7 +37,7 @@ rule identify_rules_classify:
         code=analysis_digest("rule_classifiers", "analysis/observables.py"),
     log:
         "logs/identify_rules/{experiment}.log",
-    threads: workflow.cores
+    threads: 8  # capped at --cores on a local run; cpus per task on a cluster
     resources:
         mem_mb=4000,
         runtime=30,
