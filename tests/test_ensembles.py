@@ -127,12 +127,12 @@ def test_train_job_leads_then_siblings_take_staged_records(digits, tmp_path, mon
     ids = sorted(runs)
     ensembles, out_dir = tmp_path / "ensembles", tmp_path / "runs"
     out_dir.mkdir()
-    assert len(ensemble_jobs.write_manifests(runs, ensembles)) == 1
+    assert len(ensemble_jobs.write_manifests(runs, ensembles, 2)) == 1
     mtime = (ensembles / f"{ensemble_key(runs[ids[0]])}.json").stat().st_mtime_ns
-    ensemble_jobs.write_manifests(runs, ensembles)  # unchanged: not rewritten
+    ensemble_jobs.write_manifests(runs, ensembles, 2)  # unchanged: not rewritten
     assert (ensembles / f"{ensemble_key(runs[ids[0]])}.json").stat().st_mtime_ns == mtime
     (ensembles / "0123456789ab.json").write_text("{}")  # a key from an earlier configuration
-    ensemble_jobs.write_manifests(runs, ensembles)
+    ensemble_jobs.write_manifests(runs, ensembles, 2)
     assert sorted(p.name for p in ensembles.glob("*.json")) == [f"{ensemble_key(runs[ids[0]])}.json"]
 
     sizes = []
@@ -140,7 +140,7 @@ def test_train_job_leads_then_siblings_take_staged_records(digits, tmp_path, mon
     monkeypatch.setattr(ensemble_jobs, "train_ensemble", lambda rs, *a, **k: (sizes.append(len(rs)), real(rs, *a, **k))[1])
 
     def job(i):
-        return ensemble_jobs.train_job(runs[ids[i]], digits, out_dir / f"{ids[i]}.h5", directory=ensembles, max_seeds=2)
+        return ensemble_jobs.train_job(runs[ids[i]], digits, out_dir / f"{ids[i]}.h5", directory=ensembles)
 
     job(0)  # leader: itself + the first sibling without a record (max_seeds = 2)
     assert sizes == [2] and (ensembles / "staged" / f"{ids[1]}.h5").exists()
@@ -158,13 +158,13 @@ def test_staged_record_of_other_code_is_not_taken(digits, tmp_path):
     runs = {run_id(r): r for r in (run_cfg(RULES["sgd"], MLP, s, steps=5) for s in (0, 1))}
     ids = sorted(runs)
     ensembles = tmp_path / "ensembles"
-    ensemble_jobs.write_manifests(runs, ensembles)
+    ensemble_jobs.write_manifests(runs, ensembles, 4)
     staged = ensembles / "staged" / f"{ids[1]}.h5"
     staged.parent.mkdir(parents=True)
     train_run(runs[ids[1]], digits, staged)
     with h5py.File(staged, "r+") as f:
         f.attrs["code_digest"] = "stale"
-    out = ensemble_jobs.train_job(runs[ids[1]], digits, tmp_path / "r1.h5", directory=ensembles, max_seeds=4)
+    out = ensemble_jobs.train_job(runs[ids[1]], digits, tmp_path / "r1.h5", directory=ensembles)
     with open_run(out) as r:
         assert r.code_digest == step_digest("train")
     assert ensemble_jobs.clean_staged(ensembles) == 1  # the leader staged its sibling ids[0]
@@ -173,9 +173,13 @@ def test_staged_record_of_other_code_is_not_taken(digits, tmp_path):
 def test_disabled_or_single_trains_alone(digits, tmp_path, monkeypatch):
     run = run_cfg(RULES["sgd"], MLP, 0, steps=5)
     monkeypatch.setattr(ensemble_jobs, "train_ensemble", lambda *a, **k: pytest.fail("ensemble disabled"))
-    ensemble_jobs.train_job(run, digits, tmp_path / "a.h5", directory=tmp_path / "none", max_seeds=16)
-    ensemble_jobs.write_manifests({run_id(run): run, run_id({**run, "seed": 1}): {**run, "seed": 1}}, tmp_path / "ens")
-    ensemble_jobs.train_job(run, digits, tmp_path / "b.h5", directory=tmp_path / "ens", max_seeds=1)
+    ensemble_jobs.train_job(run, digits, tmp_path / "a.h5", directory=tmp_path / "none")
+    pair = {run_id(run): run, run_id({**run, "seed": 1}): {**run, "seed": 1}}
+    ensemble_jobs.write_manifests(pair, tmp_path / "ens", 1)
+    ensemble_jobs.train_job(run, digits, tmp_path / "b.h5", directory=tmp_path / "ens")
+    ensemble_jobs.write_manifests(pair, tmp_path / "ens", 16)
+    (tmp_path / "ens" / "max_seeds").unlink()  # what the workflow's onstart does when ensembles are off
+    ensemble_jobs.train_job(run, digits, tmp_path / "c.h5", directory=tmp_path / "ens")
 
 
 def test_benchmark_suite_quick_parts_run(tmp_path):

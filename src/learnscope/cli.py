@@ -50,7 +50,7 @@ def cmd_train(a: argparse.Namespace) -> None:
     from learnscope.record import open_run
     from learnscope.train.ensemble_jobs import train_job
 
-    path = train_job(_json(a.run), load_prepared(a.data) if a.data else None, a.out, threads=a.threads, directory=a.ensembles, max_seeds=a.ensemble_max)
+    path = train_job(_json(a.run), load_prepared(a.data) if a.data else None, a.out, threads=a.threads, directory=a.ensembles)
     with open_run(path) as run:
         note = f" at step {run.diverged_at_step} (recorded as diverged)" if run.diverged else ""
         print(f"{path}: {run.status}{note}")
@@ -137,8 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", help="prepared dataset file (none for a run on an online task)")
     s.add_argument("--out", required=True)
     s.add_argument("--threads", type=int, default=1)
-    s.add_argument("--ensembles", help="seed-ensemble manifests and staged records (the workflow's results/ensembles)")
-    s.add_argument("--ensemble-max", type=int, default=1, help="train up to this many seeds of this run's ensemble together (1: alone)")
+    s.add_argument("--ensembles", help="seed-ensemble manifests, size and staged records (the workflow's results/ensembles; see learnscope.train.ensemble_jobs)")
     s.set_defaults(func=cmd_train)
 
     s = sub.add_parser("train-ensemble", help="train several seeds of one run config in one vectorised process")

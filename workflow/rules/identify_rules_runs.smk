@@ -10,12 +10,12 @@ IR = config["identify_rules"]
 def ir_runs():
     for task, spec in IR["tasks"].items():
         for model in spec["models"]:
-            for rule_label, rule in IR["rules"].items():
+            for rule_label, rule_spec in IR["rules"].items():
                 for bs in spec.get("batch_sizes", IR["batch_sizes"]):
                     for seed in IR["seeds"]:
                         for data_seed in IR["data_seeds"]:
                             train = {**IR["train"], "batch_size": bs, "data_seed": data_seed}
-                            yield make_run(config, dataset=spec["dataset"], model=IR["models"][model], rule=rule, train=train, record=IR["record"], seed=seed, rule_label=rule_label, model_label=model)
+                            yield make_run(config, dataset=spec["dataset"], model=IR["models"][model], rule=rule_spec, train=train, record=IR["record"], seed=seed, rule_label=rule_label, model_label=model)
 
 
 IR_RUNS = run_files(ir_runs())

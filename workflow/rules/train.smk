@@ -2,9 +2,9 @@
 # the rule) and the digest of the training code are params, so Snakemake's params trigger and its
 # between-workflow cache key are exact. Runs on an online task (learnscope.data.online) read no prepared file.
 # Seed ensembles (runtime.ensemble) group jobs when they execute
-# (learnscope.train.ensemble_jobs): the manifests under results/ensembles are written by `onstart`, are no
-# job's input, and ENSEMBLE_MAX is a global (its value is not in the cache key), so no run's identity,
-# cache entry or dry-run plan depends on them.
+# (learnscope.train.ensemble_jobs): `onstart` writes the manifests and the ensemble size under
+# results/ensembles; they are no job's input, param or shell text, so no run's identity, cache entry or
+# dry-run plan depends on them.
 
 
 rule train:
@@ -25,7 +25,7 @@ rule train:
         gpu=config["runtime"]["gpus"],
     cache: True
     shell:
-        "learnscope train --run {params.run:q} {params.data} --out {output} --threads {threads} --ensembles {ENSEMBLE_DIR} --ensemble-max {ENSEMBLE_MAX} > {log} 2>&1"
+        "learnscope train --run {params.run:q} {params.data} --out {output} --threads {threads} --ensembles results/ensembles > {log} 2>&1"
 
 
 rule runs_all:
@@ -38,10 +38,13 @@ onstart:
     if ENSEMBLE_MAX > 1:
         from learnscope.train.ensemble_jobs import write_manifests
 
-        write_manifests(RUNS, ENSEMBLE_DIR)
+        write_manifests(RUNS, ENSEMBLE_DIR, ENSEMBLE_MAX)
+    else:
+        Path(ENSEMBLE_DIR, "max_seeds").unlink(missing_ok=True)  # every job trains alone
 
 
 onsuccess:
-    from learnscope.train.ensemble_jobs import clean_staged
+    if Path(ENSEMBLE_DIR, "staged").exists():
+        from learnscope.train.ensemble_jobs import clean_staged
 
-    clean_staged(ENSEMBLE_DIR)
+        clean_staged(ENSEMBLE_DIR)

@@ -6,8 +6,10 @@ would retrain every seed when the seed list changes). Grouping therefore happens
 
 - ``write_manifests`` (the workflow's ``onstart``, so ``snakemake -n`` writes nothing) writes, for every
   ensemble key (runs equal up to seed, see ``ensemble_key``) with more than one vectorisable run,
-  ``<dir>/<key>.json`` = {run_id: run config}. The manifest is a scheduling hint, not an input: it is
-  in no job's provenance hash, so adding a seed changes no other run's cache entry.
+  ``<dir>/<key>.json`` = {run_id: run config}, and the ensemble size in ``<dir>/max_seeds``. Both are
+  scheduling hints, not inputs: they are in no job's provenance hash or shell command, so adding a seed
+  or switching ensembles on or off changes no run's cache entry (without ``<dir>/max_seeds``, every job
+  trains alone).
 - ``train_job`` is what ``learnscope train`` does for one job. Under ``<dir>/<key>.lock`` it takes the
   record staged for this run by an earlier job of the same key if there is one (checked: same config,
   same training-code digest) and moves it into place; otherwise this job leads: it trains its run
@@ -34,10 +36,15 @@ from learnscope.train.ensemble import ensemble_key, train_ensemble, vectorisable
 from learnscope.train.loop import train_run
 
 
-def write_manifests(runs: dict[str, dict], directory: str | Path) -> list[Path]:
-    """One ``<key>.json`` per ensemble key with several vectorisable runs; unchanged files are not rewritten,
-    manifests of keys no longer registered are removed."""
+MAX_SEEDS = "max_seeds"
+
+
+def write_manifests(runs: dict[str, dict], directory: str | Path, max_seeds: int) -> list[Path]:
+    """One ``<key>.json`` per ensemble key with several vectorisable runs, and ``max_seeds``; unchanged
+    files are not rewritten, manifests of keys no longer registered are removed."""
     directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    write_text(directory / MAX_SEEDS, f"{int(max_seeds)}\n")
     groups: dict[str, dict[str, dict]] = {}
     for rid, run in runs.items():
         if vectorisable(run) is None:
@@ -68,9 +75,16 @@ def _current(path: Path, run: dict, code: str) -> bool:
         return False
 
 
-def train_job(run: dict, dataset, out: str | Path, *, threads: int = 1, directory: str | Path | None = None, max_seeds: int = 1) -> Path:
+def ensemble_size(directory: str | Path | None) -> int:
+    """The ensemble size ``write_manifests`` left in ``directory``; 1 (train alone) when there is none."""
+    path = Path(directory) / MAX_SEEDS if directory else None
+    return int(path.read_text()) if path is not None and path.exists() else 1
+
+
+def train_job(run: dict, dataset, out: str | Path, *, threads: int = 1, directory: str | Path | None = None) -> Path:
     """Produce ``out`` for ``run``: from a staged ensemble record, as an ensemble leader, or alone."""
     out = Path(out)
+    max_seeds = ensemble_size(directory)
     manifest = Path(directory) / f"{ensemble_key(run)}.json" if directory else None
     if max_seeds < 2 or manifest is None or not manifest.exists():
         return train_run(run, dataset, out, threads=threads)
