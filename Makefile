@@ -11,7 +11,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.learnscope-installed
 RUN    := PATH="$(abspath $(BIN)):$$PATH" DVC_NO_ANALYTICS=1
 
-.PHONY: env figures test repro clean-results
+.PHONY: env figures test repro findings clean-results
 
 env: $(STAMP)
 
@@ -30,6 +30,9 @@ test: $(STAMP)
 
 repro: $(STAMP)
 	$(RUN) $(BIN)/dvc repro $(ARGS)
+
+findings: $(STAMP)   # the README's cross-study findings, from the last build's results/cross_study/findings.md
+	$(RUN) $(BIN)/learnscope claims readme --inputs results/cross_study/findings.md --out README.md
 
 clean-results:
 	rm -rf results/runs results/rule_zoo results/claims.md figures/all figures/*/ logs

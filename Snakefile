@@ -28,6 +28,7 @@ include: "workflow/rules/shared_geometry.smk"
 include: "workflow/rules/prospective_configuration.smk"
 include: "workflow/rules/robust_rnn.smk"
 include: "workflow/rules/identify_rules.smk"
+include: "workflow/rules/cross_study.smk"
 include: "workflow/rules/figures.smk"
 
 

@@ -112,6 +112,13 @@ def cmd_claims(a: argparse.Namespace) -> None:
         if a.index:
             lines = ["# learnscope figures", ""] + [f"- {s}: figures/{s}/all" for s in studies]
             write_text(a.index, "\n".join(lines) + "\n\n" + claims.markdown_table(studies))
+    elif a.action == "findings":
+        write_text(a.out, claims.findings_markdown([r for p in a.inputs for r in claims.read_claims(p)]))
+    elif a.action == "readme":
+        findings = Path(a.inputs[0]) if len(a.inputs) == 1 else None
+        if findings is None or not findings.is_file():
+            raise ConfigError("claims readme: give one --inputs, the findings file (build it: snakemake figures/cross_study/all)")
+        write_text(a.out, claims.splice_findings(Path(a.out).read_text(), findings.read_text()))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -166,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_figure)
 
     s = sub.add_parser("claims", help="merge claims, write study indexes and the claims report")
-    s.add_argument("action", choices=["merge", "index", "report"])
+    s.add_argument("action", choices=["merge", "index", "report", "findings", "readme"],
+                   help="findings: claims as Markdown bullets; readme: splice findings (--inputs) into the README (--out)")
     s.add_argument("--inputs", nargs="*", default=[])
     s.add_argument("--claims", help="index: the study's claims.json")
     s.add_argument("--files", nargs="*", default=[], help="index: the study's figure files")

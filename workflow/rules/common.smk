@@ -59,6 +59,10 @@ def run_files(runs):
 FIGURES = {}
 
 
+# study -> further files its index waits for (outputs of the study's own rules beside its figures).
+STUDY_EXTRAS = {}
+
+
 def study_figures(study):
     """The figure rules' outputs of one study, for its index."""
     return [f"figures/{study}/{fig}.{ext}" for fig in FIGURES[study] for ext in ("png", "pdf", "csv")]

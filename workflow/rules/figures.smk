@@ -45,6 +45,7 @@ rule study_index:
     input:
         claims="results/{study}/claims.json",
         figures=lambda wc: study_figures(wc.study),
+        extras=lambda wc: STUDY_EXTRAS.get(wc.study, []),
     output:
         "figures/{study}/all",
     log:

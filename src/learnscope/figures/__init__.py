@@ -4,7 +4,7 @@ Each figure function writes ``out_png``, the same name with ``.pdf``, and the pl
 the claims it checks (see ``learnscope.claims``).
 """
 
-from learnscope.figures import identify_rules, neural_mechanics, prospective_configuration, robust_rnn, rule_zoo, shared_geometry
+from learnscope.figures import cross_study, identify_rules, neural_mechanics, prospective_configuration, robust_rnn, rule_zoo, shared_geometry
 
 FIGURES = {
     "rule_zoo": rule_zoo.FIGURES,
@@ -13,6 +13,7 @@ FIGURES = {
     "prospective_configuration": prospective_configuration.FIGURES,
     "robust_rnn": robust_rnn.FIGURES,
     "identify_rules": identify_rules.FIGURES,
+    "cross_study": cross_study.FIGURES,
 }
 
 __all__ = ["FIGURES"]
