@@ -1,0 +1,88 @@
+"""The cross study's own machinery: the atlas (rules x analyses from per-rule claims), the findings text
+and its splice into the README."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from learnscope.claims import FINDINGS_BEGIN, FINDINGS_END, check, findings_markdown, read_claims, splice_findings, write_claims
+from learnscope.cli import main as cli
+from learnscope.errors import ConfigError, RecordError
+from learnscope.figures.cross_study import atlas, atlas_table, separation
+
+RULES = ["sgd", "adam", "predictive_coding"]
+
+
+def _claims(figure: str, quantity: str, values: dict[str, tuple[float, float]]) -> list[dict]:
+    return [
+        check(f"cross_study.{figure}.{quantity}.{rule}", figure, f"{quantity} under {rule}", v, ">", 0.0, spread=s, gated=False).to_json()
+        for rule, (v, s) in values.items()
+    ]
+
+
+def test_separation_is_between_rule_sd_over_mean_seed_sd():
+    values, spreads = np.array([1.0, 2.0, 3.0]), np.array([0.5, 0.5, 0.5])
+    assert separation(values, spreads) == pytest.approx(1.0 / 0.5)          # s.d.(1, 2, 3) = 1
+    assert separation(np.array([1.0, np.nan, 3.0]), spreads) == pytest.approx(math.sqrt(2.0) / 0.5)   # n/a rules drop out
+    assert math.isnan(separation(np.array([1.0, np.nan, np.nan]), spreads))  # one rule: nothing to separate
+
+
+def test_atlas_table_reads_each_rules_claim_and_marks_missing_rules_not_applicable():
+    claims = _claims("a", "x", {"sgd": (0.5, 0.1), "adam": (0.7, 0.2)}) + _claims("b", "y", {"predictive_coding": (3.0, 0.0)})
+    table = atlas_table(claims, RULES, {"X": "cross_study.a.x.{rule}", "Y": "cross_study.b.y.{rule}"})
+    got = table.set_index(["column", "rule"])
+    assert got.loc[("X", "adam"), "value"] == 0.7 and got.loc[("X", "adam"), "spread"] == 0.2
+    assert np.isnan(got.loc[("X", "predictive_coding"), "value"]) and np.isnan(got.loc[("Y", "sgd"), "value"])
+    with pytest.raises(ConfigError, match="no claim matches"):
+        atlas_table(claims, RULES, {"Z": "cross_study.c.z.{rule}"})
+
+
+def test_atlas_figure_writes_the_panel_and_one_separation_claim_per_column(tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    write_claims(a, _claims("a", "x", {"sgd": (0.1, 0.01), "adam": (0.9, 0.01), "predictive_coding": (0.5, 0.01)}))
+    write_claims(b, _claims("b", "y", {"sgd": (1.0, 1.0), "adam": (1.1, 1.0)}))
+    out = tmp_path / "atlas.png"
+    claims = atlas([str(a), str(b)], str(out), {"rules": RULES, "columns": {"X": "cross_study.a.x.{rule}", "Y": "cross_study.b.y.{rule}"}})
+    assert out.stat().st_size > 0 and out.with_suffix(".pdf").stat().st_size > 0
+    table = pd.read_csv(out.with_suffix(".csv"))
+    assert len(table) == 2 * len(RULES)
+    by_id = {c.id: c for c in claims}
+    x, y = by_id["cross_study.atlas.a_x_separates_rules"], by_id["cross_study.atlas.b_y_separates_rules"]
+    assert x.passed and x.value == pytest.approx(0.4 / 0.01)                # s.d.(0.1, 0.9, 0.5) = 0.4
+    assert not y.passed and y.value == pytest.approx(np.std([1.0, 1.1], ddof=1) / 1.0)
+    assert not any(c.gated for c in claims)
+
+
+def test_findings_and_readme_splice(tmp_path):
+    rows = _claims("a", "x", {"sgd": (0.25, 0.05)}) + [check("cross_study.b.z", "b", "z holds", 2.0, "<", 1.0, gated=False).to_json()]
+    text = findings_markdown(rows)
+    assert "**a**" in text and "- x under sgd: 0.25 ± 0.05 (threshold 0, PASS (reported))" in text
+    assert "- z holds: 2 (threshold 1, FAIL (reported))" in text
+    readme = f"# top\n\n{FINDINGS_BEGIN}\nold text\n{FINDINGS_END}\n\n## next\n"
+    spliced = splice_findings(readme, text)
+    assert "old text" not in spliced and text.strip() in spliced
+    assert spliced.startswith("# top\n\n") and spliced.endswith(f"{FINDINGS_END}\n\n## next\n")
+    assert splice_findings(spliced, text) == spliced                           # idempotent
+    with pytest.raises(RecordError, match="findings markers"):
+        splice_findings("# no markers\n", text)
+
+    # the CLI: claims -> findings.md -> README block
+    claims_file, findings, readme_file = tmp_path / "claims.json", tmp_path / "findings.md", tmp_path / "README.md"
+    write_claims(claims_file, rows)
+    readme_file.write_text(readme)
+    assert cli(["claims", "findings", "--inputs", str(claims_file), "--out", str(findings)]) == 0
+    assert cli(["claims", "readme", "--inputs", str(findings), "--out", str(readme_file)]) == 0
+    assert readme_file.read_text() == spliced
+    assert cli(["claims", "readme", "--inputs", str(tmp_path / "missing.md"), "--out", str(readme_file)]) != 0
+
+
+def test_the_readme_carries_the_findings_block():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert readme.count(FINDINGS_BEGIN) == 1 and readme.count(FINDINGS_END) == 1
