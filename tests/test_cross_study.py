@@ -16,6 +16,7 @@ from learnscope.errors import ConfigError, RecordError
 from learnscope.figures.cross_study import atlas, atlas_table, separation
 
 RULES = ["sgd", "adam", "predictive_coding"]
+FIGURES_OF_THE_ISSUE = ["atlas"]   # with the five analysis figures, as they land
 
 
 def _claims(figure: str, quantity: str, values: dict[str, tuple[float, float]]) -> list[dict]:
@@ -86,3 +87,40 @@ def test_the_readme_carries_the_findings_block():
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert readme.count(FINDINGS_BEGIN) == 1 and readme.count(FINDINGS_END) == 1
+
+
+@pytest.mark.integration
+def test_cross_study_target_smoke(smoke_build, tmp_path):
+    project = smoke_build.study("cross_study")
+    claims = read_claims(project.path("results/cross_study/claims.json"))
+    figures = sorted({c["figure"] for c in claims})
+    assert set(FIGURES_OF_THE_ISSUE) <= set(figures), figures
+    for fig in figures:
+        for ext in ("png", "pdf", "csv"):
+            assert project.path(f"figures/cross_study/{fig}.{ext}").stat().st_size > 0
+    assert not any(c["gated"] for c in claims), "cross-study findings are reported, never gated"
+
+    # the atlas: one row per rule and column, every column measured for at least two rules, each cell the
+    # value of the claim the column names (the test accuracy column comes from the rule zoo's own claims)
+    from learnscope.config import load_params
+
+    params = load_params(project.path("params.yaml"), [project.path("config/smoke.yaml")])["cross_study"]
+    atlas = pd.read_csv(project.path("figures/cross_study/atlas.csv"))
+    assert len(atlas) == len(params["rules"]) * len(params["atlas"]["columns"])
+    assert (atlas.groupby("column")["value"].count() >= 2).all(), atlas
+    every = {c["id"]: c for p in project.path("results").glob("*/claims.json") for c in read_claims(p)}
+    for row in atlas.itertuples():
+        pattern = params["atlas"]["columns"][row.column]
+        claim = every.get(pattern.format(rule=row.rule))
+        if claim is None:
+            assert np.isnan(row.value)
+        else:
+            assert row.value == pytest.approx(claim["value"], rel=1e-6), (row.column, row.rule)
+
+    # the findings block of the README, from this build
+    findings = project.path("results/cross_study/findings.md").read_text()
+    assert all(c["claim"] in findings for c in claims)
+    readme = tmp_path / "README.md"
+    readme.write_text(project.path("README.md").read_text())
+    assert cli(["claims", "readme", "--inputs", str(project.path("results/cross_study/findings.md")), "--out", str(readme)]) == 0
+    assert findings.strip() in readme.read_text()
