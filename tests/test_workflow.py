@@ -20,11 +20,30 @@ from conftest import Project, job_counts, make_project
 pytestmark = pytest.mark.integration
 
 SMOKE = ("--configfile", "config/smoke.yaml")
+# what a change to the rule zoo re-renders downstream in the cross-rule study (no training there)
+CROSS_STUDY_RERENDER = {"figure", "study_claims", "study_index", "cross_study_findings"}
 
 
 def dry_run(project: Project, *extra: str) -> dict[str, int]:
     res = project.snakemake("-n", "figures/all", *extra)
     return job_counts(res.stdout + res.stderr)
+
+
+def planned_by_study(project: Project, *extra: str) -> tuple[dict[str, int], dict[str, int]]:
+    """A dry run of figures/all split into (jobs outside the cross-rule study, its jobs), each {rule: count}.
+
+    cross_study reads other studies' runs and claims (the atlas tabulates the rule zoo's test accuracy), so
+    a change there rightly re-renders its figures too; the tests pin the first part exactly and require the
+    second to be only cross_study's figure / claims / index / findings jobs."""
+    res = project.snakemake("-n", "figures/all", *extra)
+    own: dict[str, int] = {}
+    cross: dict[str, int] = {}
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", res.stdout + res.stderr)[1:]:
+        rule = re.match(r"(?:local)?rule (\w+):", block).group(1)
+        study = re.search(r"wildcards:.*?\bstudy=(\w+)", block)
+        target = cross if rule == "cross_study_findings" or (study and study.group(1) == "cross_study") else own
+        target[rule] = target.get(rule, 0) + 1
+    return own, cross
 
 
 def n_runs(project: Project) -> int:
@@ -79,12 +98,14 @@ def test_2_deleted_results_are_restored_from_the_cache_without_retraining(built:
 def test_3_changing_one_param_reruns_only_the_jobs_it_affects(built: Project):
     override = built.path("config/adam_lr.yaml")
     override.write_text(yaml.safe_dump({"rule_zoo": {"rules": {"adam": {"name": "adam", "lr": 0.003}}}}))
-    jobs = dry_run(built, "--configfile", "config/smoke.yaml", "config/adam_lr.yaml")
+    own, cross = planned_by_study(built, "--configfile", "config/smoke.yaml", "config/adam_lr.yaml")
     # only the adam seeds retrain; the other rules' runs and the dataset are untouched
-    assert jobs == {"train": len(smoke_params(built)["rule_zoo"]["seeds"]), "rule_zoo_learning_curves": 1, "figure": 1, "study_claims": 1, "study_index": 1, "figures_all": 1}
+    assert own == {"train": len(smoke_params(built)["rule_zoo"]["seeds"]), "rule_zoo_learning_curves": 1, "figure": 1, "study_claims": 1, "study_index": 1, "figures_all": 1}
+    assert set(cross) == CROSS_STUDY_RERENDER and cross["cross_study_findings"] == 1
     override.write_text(yaml.safe_dump({"rule_zoo": {"claims": {"min_test_accuracy": 0.5}}}))
-    jobs = dry_run(built, "--configfile", "config/smoke.yaml", "config/adam_lr.yaml")
-    assert jobs == {"figure": 1, "study_claims": 1, "study_index": 1, "figures_all": 1}
+    own, cross = planned_by_study(built, "--configfile", "config/smoke.yaml", "config/adam_lr.yaml")
+    assert own == {"figure": 1, "study_claims": 1, "study_index": 1, "figures_all": 1}
+    assert set(cross) == CROSS_STUDY_RERENDER
 
 
 def test_4_changing_analysis_code_reruns_analyses_not_training(built: Project):
@@ -92,7 +113,9 @@ def test_4_changing_analysis_code_reruns_analyses_not_training(built: Project):
     original = module.read_text()
     module.write_text(original + "\n# an edit to the analysis\n")
     try:
-        assert dry_run(built, *SMOKE) == {"rule_zoo_learning_curves": 1, "figure": 1, "study_claims": 1, "study_index": 1, "figures_all": 1}
+        own, cross = planned_by_study(built, *SMOKE)
+        assert own == {"rule_zoo_learning_curves": 1, "figure": 1, "study_claims": 1, "study_index": 1, "figures_all": 1}
+        assert set(cross) == CROSS_STUDY_RERENDER
     finally:
         module.write_text(original)
     trainer = built.path("src/learnscope/train/loop.py")
