@@ -52,8 +52,10 @@ def analysis_digest(module: str, *extra: str) -> str:
 
 
 def figure_digest(study: str, *extra: str) -> str:
-    """Digest of ``figures/<study>.py`` (plus ``extra`` parts it imports), the plotting and claims code."""
-    return code_digest(f"figures/{study}.py", "figures/__init__.py", "figures/common.py", "claims.py", *extra, *_SHARED)
+    """Digest of ``figures/<study>.py`` or the package ``figures/<study>/`` (plus ``extra`` parts it imports),
+    the plotting and claims code."""
+    module = f"figures/{study}" if (PACKAGE_ROOT / "figures" / study).is_dir() else f"figures/{study}.py"
+    return code_digest(module, "figures/__init__.py", "figures/common.py", "claims.py", *extra, *_SHARED)
 
 
 @functools.cache

@@ -1,6 +1,6 @@
-"""Beyond the five papers: the analyses of every study on every learning rule of the zoo (learnscope's own).
+"""The atlas of the cross-rule study: one rules x analyses panel of the key number of each cell.
 
-Each figure of this study states, per rule, one key number as a reported claim with id
+Each figure of the study states, per rule, one key number as a reported claim with id
 ``cross_study.<figure>.<quantity>.<rule>`` (``rule`` a rule_zoo label) and its spread over seeds. The atlas
 collects those claims (and any other study's, e.g. the rule zoo's test accuracy) into one rules x analyses
 panel.
@@ -88,5 +88,3 @@ def atlas(inputs: list[str], out: str, options: dict) -> list[Claim]:
         )
     return out_claims
 
-
-FIGURES = {"atlas": atlas}
