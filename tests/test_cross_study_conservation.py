@@ -15,7 +15,7 @@ from learnscope.analysis import conservation as cons
 from learnscope.analysis import symmetry_dynamics
 from learnscope.config import load_params, make_run
 from learnscope.data import prepare
-from learnscope.errors import ConfigError
+from learnscope.errors import ConfigError, RecordError
 from learnscope.figures.cross_study import FIGURES
 from learnscope.models import build_model
 from learnscope.record import open_run
@@ -41,10 +41,14 @@ def _mlp(batchnorm: bool = False, seed: int = 0):
     return build_model(spec, (16,), 5).double()
 
 
-def _track(rule_cfg: dict, batchnorm: bool = False, steps: int = 6):
+def _track(rule_cfg: dict, batchnorm: bool = False, steps: int = 6, exact_bn: bool = False):
     """Train the small float64 MLP for ``steps`` fixed random batches under the rule, recording the tracker
-    at every step; returns (records, per-step parameter snapshots of the read-out, the tracker)."""
+    at every step; returns (records, model, tracker). ``exact_bn``: batch norm eps negligible next to the
+    batch variance, so that the scale symmetry is exact (eps = 1e-5 breaks it at order eps / variance)."""
     model = _mlp(batchnorm)
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm1d) and exact_bn:
+            m.eps = 1e-30
     rule = build_rule(rule_cfg)
     model = rule.setup(model)
     model.train()
@@ -125,20 +129,7 @@ def test_sgd_laws_exact_on_mlp():
         assert _relerr(_series(records, f"{name}/empirical"), _series(records, f"{name}/theory")) <= 1e-10, name
     assert _relerr(_series(records, "scale/fc1/empirical"), _series(records, "scale/fc1/theory")) >= 1e-3  # no batch norm: broken
 
-    model = _mlp(batchnorm=True)
-    for m in model.modules():
-        if isinstance(m, torch.nn.BatchNorm1d):
-            m.eps = 1e-30
-    rule = build_rule(ZOO["sgd"])
-    model = rule.setup(model)
-    tracker = SymmetryTracker(model, rule)
-    g = torch.Generator().manual_seed(2)
-    recs = [tracker.record()]
-    for _ in range(6):
-        x, y = torch.randn(24, 16, generator=g, dtype=torch.float64), torch.randint(0, 5, (24,), generator=g)
-        tracker.before_step()
-        tracker.after_step(rule.step(model, x, y, torch.nn.functional.cross_entropy))
-        recs.append(tracker.record())
+    recs, _, _ = _track(ZOO["sgd"], batchnorm=True, exact_bn=True)
     for layer in ("fc1", "fc2"):
         assert _relerr(_series(recs, f"scale/{layer}/empirical"), _series(recs, f"scale/{layer}/theory")) <= 1e-10
 
@@ -218,7 +209,7 @@ def test_unit_and_family_departures_closed_form():
     # the theory is the prediction where recorded
     t2 = cons.unit_departures(_synthetic("sgd", "theory"))
     np.testing.assert_allclose(t2.sort_values(["unit", "step"])["departure"], t.sort_values(["unit", "step"])["departure"])
-    with pytest.raises(Exception, match="neither theory nor reference"):
+    with pytest.raises(RecordError, match="neither theory nor reference"):
         cons.unit_departures(_synthetic().assign(reference=np.nan))
 
 
@@ -259,7 +250,7 @@ def test_main_and_figure_claims(digits, tmp_path):
     cons.main(paths, str(out), {"families": {"translation": "mlp", "rescale": "mlp", "scale": "mlp_bn"}})
     table = pd.read_csv(out)
     assert set(zip(table["model"], table["family"])) == {("mlp", "translation"), ("mlp", "rescale"), ("mlp_bn", "scale")}
-    with pytest.raises(Exception, match="scale"):
+    with pytest.raises(RecordError, match="scale"):
         cons.main(paths[:2], str(tmp_path / "x.csv"), {"families": {"translation": "mlp", "scale": "mlp_bn"}})
 
     claims = FIGURES["conservation"]([str(out)], str(tmp_path / "fig.png"), {"rules": ["sgd", "momentum", "adam"], "threshold": 0.01})

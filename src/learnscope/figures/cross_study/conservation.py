@@ -67,7 +67,7 @@ def conservation(inputs: list[str], out: str, options: dict) -> list[Claim]:
     ax.axhline(thr, color="0.5", lw=0.8, ls=":")
     ax.set(yscale="log", ylabel="median relative error (final)", title="per rule (mean ± s.d. over seeds)")
     ax.set_xticks(range(len(families)), families)
-    ax.legend(frameon=False, fontsize=6)
+    ax.legend(frameon=False, fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.suptitle("Conservation laws under every rule: departure from the SGD law (lines: mean, band: range over seeds)", fontsize=9)
     save(fig, out, summary)
 
