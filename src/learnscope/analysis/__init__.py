@@ -5,6 +5,7 @@
 
 from learnscope.analysis import (
     concept_drift,
+    conservation,
     continual,
     fear_conditioning,
     interference,
@@ -49,6 +50,7 @@ ANALYSES = {
     "fear-conditioning": fear_conditioning.main,
     "observables": observables.main,
     "rule-classifiers": rule_classifiers.main,
+    "conservation": conservation.main,
 }
 
 __all__ = ["ANALYSES"]
