@@ -8,6 +8,7 @@ from learnscope.analysis import (
     continual,
     fear_conditioning,
     interference,
+    layer_dimensionality,
     learning_curves,
     lr_grid,
     modified_equation,
@@ -17,6 +18,7 @@ from learnscope.analysis import (
     reinforcement,
     reversal,
     robust_rnn,
+    rule_geometry,
     sensorimotor,
     rule_classifiers,
     shared_geometry,
@@ -49,6 +51,8 @@ ANALYSES = {
     "fear-conditioning": fear_conditioning.main,
     "observables": observables.main,
     "rule-classifiers": rule_classifiers.main,
+    "rule-geometry": rule_geometry.main,
+    "layer-dimensionality": layer_dimensionality.main,
 }
 
 __all__ = ["ANALYSES"]
