@@ -77,3 +77,30 @@ def test_too_few_images_per_fold_is_a_config_error():
         shared_similarity(xs, k=4, folds=5)
     with pytest.raises(ConfigError, match="srm"):
         shared_similarity([np.ones((8, 40))] * 3, k=4, folds=2, srm="bogus")
+
+
+def test_geometry_figure_claims_are_seed_mean_and_sd_at_the_last_layer(tmp_path):
+    import pandas as pd
+
+    from learnscope.figures.cross_study.geometry import geometry
+
+    rules, seeds = ["a", "b"], [0, 1, 2]
+    rows, pairs = [], []
+    for layer, offset in (("fc1", 0.5), ("fc2", 0.0)):
+        for r in rules:
+            for s in seeds:
+                wmb = {"a": 0.1 * s, "b": -0.2}[r] + offset
+                rows += [(layer, r, s, "within", 0.9), (layer, r, s, "between", 0.9 - wmb), (layer, r, s, "same_seed", 0.95), (layer, r, s, "within_minus_between", wmb)]
+        for i, (ra, sa) in enumerate([(r, s) for r in rules for s in seeds]):
+            for rb, sb in [(r, s) for r in rules for s in seeds][i + 1:]:
+                pairs.append((layer, ra, sa, rb, sb, 0.9 if ra == rb else 0.8))
+    table = tmp_path / "geometry.csv"
+    pd.DataFrame(rows, columns=["layer", "rule", "seed", "metric", "value"]).to_csv(table, index=False)
+    ptable = tmp_path / "geometry.pairs.csv"
+    pd.DataFrame(pairs, columns=["layer", "rule_a", "seed_a", "rule_b", "seed_b", "similarity"]).to_csv(ptable, index=False)
+    claims = {c.id: c for c in geometry([str(table), str(ptable)], str(tmp_path / "geometry.png"), {"rules": rules, "layers": ["fc1", "fc2"]})}
+    a = claims["cross_study.geometry.within_minus_between.a"]
+    assert a.value == pytest.approx(0.1) and a.spread == pytest.approx(0.1)  # fc2: 0, 0.1, 0.2
+    assert claims["cross_study.geometry.within_minus_between.b"].value == pytest.approx(-0.2)
+    assert not claims["cross_study.geometry.within_minus_between.b"].passed and not a.gated
+    assert (tmp_path / "geometry.pdf").stat().st_size > 0 and (tmp_path / "geometry.csv").exists()

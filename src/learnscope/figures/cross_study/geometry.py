@@ -67,7 +67,7 @@ def geometry(inputs: list[str], out: str, options: dict) -> list[Claim]:
     save(fig, out, stats)
 
     claims = []
-    for rule in rules:
+    for rule in present:  # a rule without networks states nothing
         d = table[(table["layer"] == last) & (table["rule"] == rule) & (table["metric"] == "within_minus_between")]["value"]
         claims.append(check(
             f"cross_study.geometry.within_minus_between.{rule}", "geometry",
