@@ -36,3 +36,40 @@ rule cross_study_findings:
         runtime=5,
     shell:
         "learnscope claims findings --inputs {input} --out {output} > {log} 2>&1"
+
+
+rule cross_study_geometry:
+    input:
+        RULE_ZOO_RUNS,
+    output:
+        table="results/cross_study/geometry.csv",
+        pairs="results/cross_study/geometry.pairs.csv",
+    params:
+        options=json.dumps(CS["geometry"], sort_keys=True),
+        code=analysis_digest("rule_geometry", "analysis/shared_geometry.py", "analysis/srm.py", "analysis/rsa.py"),
+    log:
+        "logs/cross_study/geometry.log",
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=20,
+    shell:
+        "learnscope analyze rule-geometry --inputs {input} --out {output.table} --options {params.options:q} > {log} 2>&1"
+
+
+rule cross_study_layer_dimensionality:
+    input:
+        RULE_ZOO_RUNS,
+    output:
+        "results/cross_study/dimensionality.csv",
+    params:
+        options=json.dumps({"layers": CS["dimensionality"]["layers"]}, sort_keys=True),
+        code=analysis_digest("layer_dimensionality", "analysis/participation_ratio.py"),
+    log:
+        "logs/cross_study/dimensionality.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    shell:
+        "learnscope analyze layer-dimensionality --inputs {input} --out {output} --options {params.options:q} > {log} 2>&1"

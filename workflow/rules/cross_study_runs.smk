@@ -8,6 +8,46 @@ CS = config["cross_study"]
 FIGURES["cross_study"] = {}
 
 
+# Figure `geometry`: one joint SRM over the rule zoo's networks of every rule (rule job cross_study_geometry).
+FIGURES["cross_study"]["geometry"] = {
+    "inputs": ["results/cross_study/geometry.csv", "results/cross_study/geometry.pairs.csv"],
+    "options": {"rules": CS["rules"], "layers": CS["geometry"]["layers"]},
+}
+
+
+# Figure `dimensionality`: PR per layer of the rule zoo's runs, and of robust_rnn's RNN trained with the zoo
+# rules that apply to it (extra runs: robust_rnn's task and schedule, the zoo rule's settings).
+CS_DIM = CS["dimensionality"]
+
+
+def cs_rnn_runs():
+    """rule label -> record paths of the extra RNN runs (one per seed)."""
+    rnn = CS_DIM["rnn"]
+    exp = {**RR["experiments"][rnn["experiment"]], "epochs": rnn["epochs"]}
+    unknown = [r for r in rnn["rules"] if r not in config["rule_zoo"]["rules"]]
+    if unknown:
+        raise ValueError(f"cross_study.dimensionality.rnn.rules {unknown} are not rule_zoo.rules labels ({', '.join(config['rule_zoo']['rules'])})")
+    return {
+        r: run_files(rr_run(exp, rnn["gamma"], s, rule=config["rule_zoo"]["rules"][r], rule_label=r) for s in rnn["seeds"])
+        for r in rnn["rules"]
+    }
+
+
+CS_RNN_TABLES = {r: rr_measures(paths) for r, paths in cs_rnn_runs().items()}
+
+FIGURES["cross_study"]["dimensionality"] = {
+    "inputs": ["results/cross_study/dimensionality.csv", *[p for ps in CS_RNN_TABLES.values() for p in ps]],
+    "options": {
+        "rules": CS["rules"],
+        "layers": CS_DIM["layers"],
+        "claim_layer": CS_DIM["claim_layer"],
+        "rnn_tables": CS_RNN_TABLES,
+        "eval_time": RR["figures"]["eval_time"],
+        "rnn_task": f"robust_rnn {CS_DIM['rnn']['experiment']}, gamma {CS_DIM['rnn']['gamma']:g}, {CS_DIM['rnn']['epochs']} epochs",
+    },
+}
+
+
 def claim_file(pattern):
     """The per-figure claims file holding the claims of an atlas column (<study>.<figure>.<name>)."""
     study, figure = pattern.split(".")[:2]

@@ -9,6 +9,7 @@ from learnscope.analysis import (
     continual,
     fear_conditioning,
     interference,
+    layer_dimensionality,
     learning_curves,
     lr_grid,
     modified_equation,
@@ -18,6 +19,7 @@ from learnscope.analysis import (
     reinforcement,
     reversal,
     robust_rnn,
+    rule_geometry,
     sensorimotor,
     rule_classifiers,
     shared_geometry,
@@ -51,6 +53,8 @@ ANALYSES = {
     "observables": observables.main,
     "rule-classifiers": rule_classifiers.main,
     "conservation": conservation.main,
+    "rule-geometry": rule_geometry.main,
+    "layer-dimensionality": layer_dimensionality.main,
 }
 
 __all__ = ["ANALYSES"]

@@ -7,10 +7,14 @@ collects those claims (and any other study's, e.g. the rule zoo's test accuracy)
 
 from learnscope.figures.cross_study.atlas import atlas, atlas_table, separation
 from learnscope.figures.cross_study.conservation import conservation
+from learnscope.figures.cross_study.dimensionality import dimensionality
+from learnscope.figures.cross_study.geometry import geometry
 
 FIGURES = {
-    "atlas": atlas,
     "conservation": conservation,
+    "geometry": geometry,
+    "dimensionality": dimensionality,
+    "atlas": atlas,
 }
 
-__all__ = ["FIGURES", "atlas", "atlas_table", "conservation", "separation"]
+__all__ = ["FIGURES", "atlas", "atlas_table", "conservation", "dimensionality", "geometry", "separation"]
