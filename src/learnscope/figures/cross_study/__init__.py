@@ -6,9 +6,11 @@ collects those claims (and any other study's, e.g. the rule zoo's test accuracy)
 """
 
 from learnscope.figures.cross_study.atlas import atlas, atlas_table, separation
+from learnscope.figures.cross_study.identify_pc import identify_pc
 
 FIGURES = {
     "atlas": atlas,
+    "identify_pc": identify_pc,
 }
 
-__all__ = ["FIGURES", "atlas", "atlas_table", "separation"]
+__all__ = ["FIGURES", "atlas", "identify_pc", "atlas_table", "separation"]
