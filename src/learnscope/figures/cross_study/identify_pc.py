@@ -58,7 +58,7 @@ def identify_pc(inputs: list[str], out: str, options: dict) -> list[Claim]:
     unknown = sorted(set(labels.values()) - set(zoo))
     if unknown:
         raise ConfigError(f"identify_pc: rule labels {unknown} are not rule_zoo labels {zoo} (check identify_rules.rules' names and cross_study.identify_pc.label)")
-    rules = list(labels)
+    rules = sorted(labels, key=lambda r: zoo.index(labels[r]))  # the atlas' row order
     k = len(rules)
     recall = recall_table(table, rules)
     recall["label"] = recall["rule"].map(labels)
