@@ -20,7 +20,12 @@ def claim_file(pattern):
 CS_PC = CS["identify_pc"]
 CS_PC_RUNS = run_files(ir_runs({CS_PC["label"]: CS_PC["rule"]}, CS_PC["model_kinds"]))
 CS_PC_OBSERVABLES = "results/cross_study/observables_pc.h5"
-CS_PC_OPTIONS = {**IR["classify"], "rules": [*IR["classify"]["rules"], CS_PC["label"]], "experiment": "classes"}
+CS_PC_OPTIONS = {
+    **{k: IR["classify"][k] for k in ("splits", "test_fraction", "split_seed", "folds")},
+    "classifiers": {"rf": IR["classify"]["classifiers"]["rf"]},
+    "rules": [*IR["classify"]["rules"], CS_PC["label"]],
+    "experiment": "classes",
+}
 FIGURES["cross_study"]["identify_pc"] = {
     "inputs": ["results/cross_study/identify_pc.csv"],
     "options": {"labels": {**{r: IR["rules"][r]["name"] for r in IR["classify"]["rules"]}, CS_PC["label"]: CS_PC["label"]}, "rules": CS["rules"]},
