@@ -73,3 +73,38 @@ rule cross_study_layer_dimensionality:
         runtime=10,
     shell:
         "learnscope analyze layer-dimensionality --inputs {input} --out {output} --options {params.options:q} > {log} 2>&1"
+rule cross_study_observables_pc:
+    input:
+        CS_PC_RUNS + IR_DATA,
+    output:
+        CS_PC_OBSERVABLES,
+    params:
+        options=json.dumps({**IR["observables"], "variants": {"clean": {}}}, sort_keys=True),
+        code=analysis_digest("observables", "models", "data"),
+    log:
+        "logs/cross_study/observables_pc.log",
+    threads: 8  # capped at --cores on a local run; cpus per task on a cluster
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        "learnscope analyze observables --inputs {input} --out {output} --options {params.options:q} --threads {threads} > {log} 2>&1"
+
+
+rule cross_study_identify_pc:
+    input:
+        IR_OBSERVABLES,
+        CS_PC_OBSERVABLES,
+    output:
+        "results/cross_study/identify_pc.csv",
+    params:
+        options=json.dumps(CS_PC_OPTIONS, sort_keys=True),
+        code=analysis_digest("rule_classifiers", "analysis/observables.py"),
+    log:
+        "logs/cross_study/identify_pc.log",
+    threads: 8  # capped at --cores on a local run; cpus per task on a cluster
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        "learnscope analyze rule-classifiers --inputs {input} --out {output} --options {params.options:q} --threads {threads} > {log} 2>&1"

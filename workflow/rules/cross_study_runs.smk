@@ -98,6 +98,24 @@ FIGURES["cross_study"]["conservation"] = {
 }
 
 
+# Figure identify_pc: predictive coding trained on identify_rules' grid (its architectures of the kinds
+# named; identify_rules' own runs are reused), its observables, and identify_rules' classifier with the
+# PC runs as a further class. identify_rules' rule labels map to rule_zoo labels by their rule `name`.
+CS_PC = CS["identify_pc"]
+CS_PC_RUNS = run_files(ir_runs({CS_PC["label"]: CS_PC["rule"]}, CS_PC["model_kinds"]))
+CS_PC_OBSERVABLES = "results/cross_study/observables_pc.h5"
+CS_PC_OPTIONS = {
+    **{k: IR["classify"][k] for k in ("splits", "test_fraction", "split_seed", "folds")},
+    "classifiers": {"rf": IR["classify"]["classifiers"]["rf"]},
+    "rules": [*IR["classify"]["rules"], CS_PC["label"]],
+    "experiment": "classes",
+}
+FIGURES["cross_study"]["identify_pc"] = {
+    "inputs": ["results/cross_study/identify_pc.csv"],
+    "options": {"labels": {**{r: IR["rules"][r]["name"] for r in IR["classify"]["rules"]}, CS_PC["label"]: CS_PC["label"]}, "rules": CS["rules"]},
+}
+
+
 FIGURES["cross_study"]["atlas"] = {
     "inputs": sorted({claim_file(p) for p in CS["atlas"]["columns"].values()}),
     "options": {"rules": CS["rules"], "columns": CS["atlas"]["columns"]},

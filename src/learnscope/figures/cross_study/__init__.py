@@ -9,12 +9,14 @@ from learnscope.figures.cross_study.atlas import atlas, atlas_table, separation
 from learnscope.figures.cross_study.conservation import conservation
 from learnscope.figures.cross_study.dimensionality import dimensionality
 from learnscope.figures.cross_study.geometry import geometry
+from learnscope.figures.cross_study.identify_pc import identify_pc
 
 FIGURES = {
+    "identify_pc": identify_pc,
     "conservation": conservation,
     "geometry": geometry,
     "dimensionality": dimensionality,
     "atlas": atlas,
 }
 
-__all__ = ["FIGURES", "atlas", "atlas_table", "conservation", "dimensionality", "geometry", "separation"]
+__all__ = ["FIGURES", "atlas", "atlas_table", "conservation", "dimensionality", "geometry", "identify_pc", "separation"]
