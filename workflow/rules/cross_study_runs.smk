@@ -14,6 +14,18 @@ def claim_file(pattern):
     return f"results/{study}/claims/{figure}.json"
 
 
+def cs_target_alignment_options(activation):
+    """Options of the target-alignment analysis for one activation: the section less its claim keys."""
+    sec = CS["target_alignment"]
+    return json.dumps({**{k: v for k, v in sec.items() if k not in ("activations", "claim_activation")}, "activations": [activation]}, sort_keys=True)
+
+
+FIGURES["cross_study"]["target_alignment"] = {
+    "inputs": [f"results/cross_study/target_alignment/{act}.csv" for act in CS["target_alignment"]["activations"]],
+    "options": {"activation": CS["target_alignment"]["claim_activation"], "width": CS["target_alignment"]["width"]},
+}
+
+
 FIGURES["cross_study"]["atlas"] = {
     "inputs": sorted({claim_file(p) for p in CS["atlas"]["columns"].values()}),
     "options": {"rules": CS["rules"], "columns": CS["atlas"]["columns"]},

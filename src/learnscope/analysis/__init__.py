@@ -17,6 +17,7 @@ from learnscope.analysis import (
     reinforcement,
     reversal,
     robust_rnn,
+    rule_alignment,
     sensorimotor,
     rule_classifiers,
     shared_geometry,
@@ -49,6 +50,7 @@ ANALYSES = {
     "fear-conditioning": fear_conditioning.main,
     "observables": observables.main,
     "rule-classifiers": rule_classifiers.main,
+    "rule-alignment": rule_alignment.main,
 }
 
 __all__ = ["ANALYSES"]

@@ -6,9 +6,11 @@ collects those claims (and any other study's, e.g. the rule zoo's test accuracy)
 """
 
 from learnscope.figures.cross_study.atlas import atlas, atlas_table, separation
+from learnscope.figures.cross_study.target_alignment import target_alignment
 
 FIGURES = {
     "atlas": atlas,
+    "target_alignment": target_alignment,
 }
 
-__all__ = ["FIGURES", "atlas", "atlas_table", "separation"]
+__all__ = ["FIGURES", "atlas", "atlas_table", "separation", "target_alignment"]
