@@ -22,7 +22,7 @@ def cs_target_alignment_options(activation):
 
 FIGURES["cross_study"]["target_alignment"] = {
     "inputs": [f"results/cross_study/target_alignment/{act}.csv" for act in CS["target_alignment"]["activations"]],
-    "options": {"activation": CS["target_alignment"]["claim_activation"], "width": CS["target_alignment"]["width"]},
+    "options": {"activation": CS["target_alignment"]["claim_activation"], "width": CS["target_alignment"]["width"], "rules": CS["rules"]},
 }
 
 

@@ -43,13 +43,16 @@ def target_alignment(inputs: list[str], out: str, options: dict) -> list[Claim]:
 
     Claims (reported), one per rule at the deepest depth D on ``options['activation']``:
     ``ta_depth<D>`` after the longest warm-up (the atlas's number) and ``ta_depth<D>_warmup<K>`` for each
-    shorter one; the statement lists every rule's mean at that (depth, warm-up) as the measured comparison."""
+    shorter one; the statement lists every rule's mean at that (depth, warm-up) as the measured comparison.
+    Rules are ordered as ``options['rules']`` (the atlas rows), then as measured."""
     table = read_tables(inputs)
     summary = summarise(table)
     acts = list(dict.fromkeys(table["activation"]))
     warmups = sorted(set(int(k) for k in table["warmup"]))
-    rules = list(dict.fromkeys(table["rule"]))
+    measured = list(dict.fromkeys(table["rule"]))
+    rules = [r for r in options.get("rules", []) if r in measured] + [r for r in measured if r not in options.get("rules", [])]
     colors = dict(zip(rules, plt.get_cmap("tab10").colors))
+    dashes = dict(zip(rules, ["-", "--", ":", "-."] * len(rules)))   # FA and IA nearly coincide: tell them apart
 
     style()
     fig, axes = plt.subplots(len(warmups), len(acts), figsize=(3.2 * len(acts), 2.6 * len(warmups)), constrained_layout=True, squeeze=False, sharey=True)
@@ -59,7 +62,7 @@ def target_alignment(inputs: list[str], out: str, options: dict) -> list[Claim]:
             part = summary[(summary.activation == act) & (summary.warmup == k)]
             for rule in rules:
                 d = part[part.rule == rule]
-                ax.errorbar(d["depth"], d["mean"], yerr=d["sd"].fillna(0.0), marker="o", ms=3, capsize=2, color=colors[rule], label=rule)
+                ax.errorbar(d["depth"], d["mean"], yerr=d["sd"].fillna(0.0), marker="o", ms=3, capsize=2, color=colors[rule], ls=dashes[rule], label=rule)
             ax.set(xlabel="depth (weight layers)", ylabel="target alignment" if j == 0 else "", title=f"{act}, {k} warm-up steps", ylim=(-0.5, 1.05))
             ax.axhline(0.0, color="0.8", lw=0.6, zorder=0)
     axes[0][0].legend(frameon=False, fontsize=6)
