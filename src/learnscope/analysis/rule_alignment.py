@@ -26,7 +26,9 @@ reaching layer l is scaled by that factor once per layer above it, so at K = 0 F
 by its read-out layer's (exact) update, for which Δy_hat = -lr ||h||² (y_hat - y), i.e. TA = 1, plus
 small hidden updates in random directions. FA's TA at K = 0 therefore rises as B's scale falls (B -> 0
 gives TA -> 1 at any depth) and is not evidence of better credit assignment; K > 0 (aligned W and B) is
-the comparison to read, and its value still depends on that scale. BP and PC do not use B.
+the comparison to read, and its value still depends on that scale. BP and PC do not use B. IA's B learns
+from a loss weighted alpha = 2e-3 (Neural-Alignment's default), so over 100 warm-up steps at lr 0.01 it
+barely moves and IA equals FA to about 1e-3; a larger warm-up or alpha would separate them.
 
 Output: one row per (activation, warmup, depth, seed, rule label) with ``target_alignment``.
 """
