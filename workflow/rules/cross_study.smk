@@ -108,3 +108,19 @@ rule cross_study_identify_pc:
         runtime=30,
     shell:
         "learnscope analyze rule-classifiers --inputs {input} --out {output} --options {params.options:q} --threads {threads} > {log} 2>&1"
+rule cross_study_target_alignment:
+    output:
+        "results/cross_study/target_alignment/{activation}.csv",
+    wildcard_constraints:
+        activation="[a-z_]+",
+    params:
+        options=lambda wc: cs_target_alignment_options(wc.activation),
+        code=analysis_digest("rule_alignment", "analysis/target_alignment.py", "analysis/toy_nets.py", "rules", "models"),
+    log:
+        "logs/cross_study/target_alignment/{activation}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    shell:
+        "learnscope analyze rule-alignment --out {output} --options {params.options:q} > {log} 2>&1"

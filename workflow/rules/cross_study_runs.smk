@@ -116,9 +116,25 @@ FIGURES["cross_study"]["identify_pc"] = {
 }
 
 
+# Figure target_alignment: the prospective_configuration study's one-step target alignment over depth,
+# for every rule it applies to (no training runs: toy networks built by the analysis).
+def cs_target_alignment_options(activation):
+    """Options of the target-alignment analysis for one activation: the section less its claim keys."""
+    sec = CS["target_alignment"]
+    return json.dumps({**{k: v for k, v in sec.items() if k not in ("activations", "claim_activation")}, "activations": [activation]}, sort_keys=True)
+
+
+FIGURES["cross_study"]["target_alignment"] = {
+    "inputs": [f"results/cross_study/target_alignment/{act}.csv" for act in CS["target_alignment"]["activations"]],
+    "options": {"activation": CS["target_alignment"]["claim_activation"], "width": CS["target_alignment"]["width"], "rules": CS["rules"]},
+}
+
+
 FIGURES["cross_study"]["atlas"] = {
     "inputs": sorted({claim_file(p) for p in CS["atlas"]["columns"].values()}),
-    "options": {"rules": CS["rules"], "columns": CS["atlas"]["columns"]},
+    # columns as [label, claim pattern] pairs: the figure rule serialises options with sorted keys, and the
+    # panel keeps the order params.yaml gives
+    "options": {"rules": CS["rules"], "columns": [[label, p] for label, p in CS["atlas"]["columns"].items()]},
 }
 
 STUDY_EXTRAS["cross_study"] = ["results/cross_study/findings.md"]

@@ -20,6 +20,7 @@ from learnscope.analysis import (
     reversal,
     robust_rnn,
     rule_geometry,
+    rule_alignment,
     sensorimotor,
     rule_classifiers,
     shared_geometry,
@@ -55,6 +56,7 @@ ANALYSES = {
     "conservation": conservation.main,
     "rule-geometry": rule_geometry.main,
     "layer-dimensionality": layer_dimensionality.main,
+    "rule-alignment": rule_alignment.main,
 }
 
 __all__ = ["ANALYSES"]
