@@ -28,7 +28,7 @@ def cs_rnn_runs():
     if unknown:
         raise ValueError(f"cross_study.dimensionality.rnn.rules {unknown} are not rule_zoo.rules labels ({', '.join(config['rule_zoo']['rules'])})")
     return {
-        r: run_files(rr_run(exp, rnn["gamma"], s, rule=config["rule_zoo"]["rules"][r], rule_label=r) for s in rnn["seeds"])
+        r: run_files(rr_run(exp, rnn["gamma"], s, zoo_rule=config["rule_zoo"]["rules"][r], rule_label=r) for s in rnn["seeds"])
         for r in rnn["rules"]
     }
 
@@ -117,7 +117,7 @@ FIGURES["cross_study"]["identify_pc"] = {
 
 
 # Figure target_alignment: the prospective_configuration study's one-step target alignment over depth,
-# for every rule it applies to (no training runs: toy networks built by the analysis).
+# for BP, FA, IA and PC (no training runs; the analysis builds its toy networks).
 def cs_target_alignment_options(activation):
     """Options of the target-alignment analysis for one activation: the section less its claim keys."""
     sec = CS["target_alignment"]
