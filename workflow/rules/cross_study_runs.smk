@@ -28,7 +28,7 @@ def cs_rnn_runs():
     if unknown:
         raise ValueError(f"cross_study.dimensionality.rnn.rules {unknown} are not rule_zoo.rules labels ({', '.join(config['rule_zoo']['rules'])})")
     return {
-        r: run_files(rr_run(exp, rnn["gamma"], s, zoo_rule=config["rule_zoo"]["rules"][r], rule_label=r) for s in rnn["seeds"])
+        r: run_files(rr_run(exp, rnn["gamma"], s, learning=config["rule_zoo"]["rules"][r], rule_label=r) for s in rnn["seeds"])
         for r in rnn["rules"]
     }
 

@@ -11,19 +11,19 @@ RR = config["robust_rnn"]
 LOSS_LABEL = {"cross_entropy": "cce", "mse_onehot": "mse"}
 
 
-def rr_run(exp, gamma, seed, zoo_rule=None, rule_label=None):
+def rr_run(exp, gamma, seed, learning=None, rule_label=None):
     """One run of experiment ``exp`` (a mapping under robust_rnn.experiments) at gain ``gamma``. Numbers are
-    normalised (gamma 20 and 20.0 are one configuration, so one run id). ``zoo_rule`` (other studies' extra runs):
+    normalised (gamma 20 and 20.0 are one configuration, so one run id). ``learning`` (other studies' extra runs):
     a learning rule in place of the study's RMSprop, keeping its learning-rate schedule, labelled
     ``<rule_label>-<loss>``; None (the study's own runs) leaves their identities unchanged."""
     model = {**RR["model"], "gain": float(gamma), "input_init": exp.get("input_init", RR["model"]["input_init"])}
     loss = exp.get("loss", "cross_entropy")
     train = {**RR["train"], "epochs": exp["epochs"], "loss": loss}
-    if zoo_rule is None:
+    if learning is None:
         optimiser, rule_label = {**RR["rule"], "lr": float(exp.get("lr", RR["rule"]["lr"]))}, LOSS_LABEL[loss]
     else:
-        optimiser = {**zoo_rule, "lr": float(zoo_rule["lr"]), "scheduler": RR["rule"]["scheduler"]}
-        rule_label = f"{rule_label or zoo_rule['name']}-{LOSS_LABEL[loss]}"
+        optimiser = {**learning, "lr": float(learning["lr"]), "scheduler": RR["rule"]["scheduler"]}
+        rule_label = f"{rule_label or learning['name']}-{LOSS_LABEL[loss]}"
     label = f"g{gamma:g}" + ("" if model["input_init"] == "orthogonal" else f"-{model['input_init']}")
     return make_run(config, dataset=exp["dataset"], model=model, rule=optimiser, train=train, record=RR["record"], seed=seed,
                     rule_label=rule_label, model_label=label)
