@@ -268,7 +268,9 @@ def momentum_sweep(inputs: list[str], out_prefix: str, options: dict) -> list[Cl
                             "theory": float(e["relerr_theory"].max()) if len(e) else float("nan"),
                             "gradient_flow": float(e["relerr_gradient_flow"].max()) if len(e) else float("nan"),
                             "translation": float(u["relerr_theory"].max()) if len(u) else float("nan")})
-        axes[i, 0].legend(frameon=False, fontsize=6)
+        drawn = [ax for ax in axes[i, :-1] if ax.get_legend_handles_labels()[0]]
+        if drawn:
+            drawn[0].legend(frameon=False, fontsize=6)
         rows_i = pd.DataFrame([r for r in summary if (r["model"], r["lr"], r["momentum"], r["dampening"]) == (model, lr, beta, tau)])
         _summary_panel(axes[i, -1], rows_i, c["scale_momentum" if model == "bn" else "rescale_momentum"], f"max rel. error, β={beta:g}, τ={tau:g}")
     axes[0, -1].legend(frameon=False, fontsize=6)
