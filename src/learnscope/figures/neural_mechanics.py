@@ -206,7 +206,7 @@ def sweep(inputs: list[str], out_prefix: str, options: dict) -> list[Claim]:
     lsum = relative_errors(sums)
     c = options
     style()
-    fig, axes = plt.subplots(len(rows), len(lams) + 1, figsize=(2.6 * (len(lams) + 1), 2.1 * len(rows)), constrained_layout=True, squeeze=False)
+    fig, axes = plt.subplots(len(rows), len(lams) + 1, figsize=(max(2.6 * (len(lams) + 1), 8.0), 2.1 * len(rows)), constrained_layout=True, squeeze=False)
     summary = []
     for i, (model, lr) in enumerate(rows):
         family = "scale" if model == "bn" else "rescale"
@@ -246,7 +246,7 @@ def momentum_sweep(inputs: list[str], out_prefix: str, options: dict) -> list[Cl
     rows = list(sums[["model", "lr", "momentum", "dampening"]].drop_duplicates().sort_values(["model", "momentum", "dampening"]).itertuples(index=False))
     lams = sorted(sums["weight_decay"].unique())
     style()
-    fig, axes = plt.subplots(len(rows), len(lams) + 1, figsize=(2.6 * (len(lams) + 1), 2.1 * len(rows)), constrained_layout=True, squeeze=False)
+    fig, axes = plt.subplots(len(rows), len(lams) + 1, figsize=(max(2.6 * (len(lams) + 1), 8.0), 2.1 * len(rows)), constrained_layout=True, squeeze=False)
     summary = []
     for i, (model, lr, beta, tau) in enumerate(rows):
         family = "scale" if model == "bn" else "rescale"
