@@ -67,6 +67,16 @@ def test_default_sweep_reuses_figure6_runs_and_keeps_their_ids(cfg):
     assert not ids_off & {run_id(r) for r in fig6.values()}
 
 
+def test_smoke_sweep_trains_one_new_run_and_figure6_override():
+    smoke = load_params("params.yaml", ["config/smoke.yaml"])
+    validate_params(smoke, SCHEMA)
+    fig6 = neural_mechanics_momentum_runs(smoke)
+    new = [r for r in neural_mechanics_momentum_sweep(smoke) if r["labels"]["rule"] not in fig6]
+    assert len(new) == 1 and new[0]["train"]["steps"] == 300
+    # the under-damped BN run alone trains longer (a per-run override); the others keep the smoke steps
+    assert {k: r["train"]["steps"] for k, r in fig6.items()} == {"bn_overdamped": 300, "bn_underdamped": 500, "nobn_overdamped": 300, "nobn_underdamped": 300}
+
+
 def test_train_override_merges_and_breaks_reuse(cfg):
     c = copy.deepcopy(cfg)
     c["neural_mechanics"]["momentum_sweep"]["train"] = {"batch_size": 128}
