@@ -16,7 +16,7 @@ from learnscope.errors import ConfigError, RecordError
 from learnscope.figures.cross_study import atlas, atlas_table, separation
 
 RULES = ["sgd", "adam", "predictive_coding"]
-FIGURES_OF_THE_ISSUE = ["atlas"]   # with the five analysis figures, as they land
+FIGURES_OF_THE_ISSUE = ["identify_pc", "conservation", "geometry", "dimensionality", "target_alignment", "atlas"]
 
 
 def _claims(figure: str, quantity: str, values: dict[str, tuple[float, float]]) -> list[dict]:

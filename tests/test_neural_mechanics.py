@@ -276,12 +276,16 @@ def test_tracker_on_tiny_vgg(digits, tmp_path, batchnorm, lr):
         assert _relerr(emp, gf) >= 100 * _relerr(emp, th)
 
 
-def test_tracker_rejects_other_rules(digits, tmp_path):
+def test_tracker_rejects_rules_without_a_law(digits, tmp_path):
+    """Every rule is tracked (tests/test_cross_study_conservation.py), except where no law is defined:
+    Nesterov momentum, and Adam with weight decay (its decay passes through the preconditioner)."""
     from learnscope.errors import ConfigError
 
     cfg, ds = digits
-    with pytest.raises(ConfigError, match="sgd or momentum"):
-        _tracked_run(cfg, ds, tmp_path, {"kind": "convnet", "channels": [4]}, {"name": "adam", "lr": 1e-3}, steps=2)
+    with pytest.raises(ConfigError, match="no reference law for adam with weight decay"):
+        _tracked_run(cfg, ds, tmp_path, {"kind": "convnet", "channels": [4]}, {"name": "adam", "lr": 1e-3, "weight_decay": 1e-4}, steps=2)
+    with pytest.raises(ConfigError, match="Nesterov"):
+        _tracked_run(cfg, ds, tmp_path, {"kind": "convnet", "channels": [4]}, {"name": "momentum", "lr": 1e-2, "nesterov": True}, steps=2)
 
 
 # -- toy models and the quadratic -------------------------------------------------------------------------

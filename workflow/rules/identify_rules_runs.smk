@@ -7,10 +7,14 @@ from learnscope.config import make_run
 IR = config["identify_rules"]
 
 
-def ir_runs():
+def ir_runs(rules=None, model_kinds=None):
+    """The study's grid; ``rules`` (label -> rule spec, default the study's) and ``model_kinds`` (only
+    architectures of these kinds, default all) let another study train further rules on the same grid."""
     for task, spec in IR["tasks"].items():
         for model in spec["models"]:
-            for rule_label, rule_spec in IR["rules"].items():
+            if model_kinds is not None and IR["models"][model]["kind"] not in model_kinds:
+                continue
+            for rule_label, rule_spec in (IR["rules"] if rules is None else rules).items():
                 for bs in spec.get("batch_sizes", IR["batch_sizes"]):
                     for seed in IR["seeds"]:
                         for data_seed in IR["data_seeds"]:

@@ -5,9 +5,11 @@
 
 from learnscope.analysis import (
     concept_drift,
+    conservation,
     continual,
     fear_conditioning,
     interference,
+    layer_dimensionality,
     learning_curves,
     lr_grid,
     modified_equation,
@@ -17,6 +19,8 @@ from learnscope.analysis import (
     reinforcement,
     reversal,
     robust_rnn,
+    rule_geometry,
+    rule_alignment,
     sensorimotor,
     rule_classifiers,
     shared_geometry,
@@ -49,6 +53,10 @@ ANALYSES = {
     "fear-conditioning": fear_conditioning.main,
     "observables": observables.main,
     "rule-classifiers": rule_classifiers.main,
+    "conservation": conservation.main,
+    "rule-geometry": rule_geometry.main,
+    "layer-dimensionality": layer_dimensionality.main,
+    "rule-alignment": rule_alignment.main,
 }
 
 __all__ = ["ANALYSES"]

@@ -349,6 +349,48 @@ def read_dataset(path: str | Path) -> dict:
         }
 
 
+def merge_datasets(datasets: list[dict], names: list[str] | None = None) -> dict:
+    """Several observables datasets (as :func:`read_dataset` returns them) as one: rows concatenated in
+    order, the measurement variants every dataset has (``clean`` at least). They must share the
+    observables (``obs_keys``), the number of record points T and the meta fields, and no network may
+    appear twice."""
+    if not datasets:
+        raise ConfigError("observables: no datasets to merge")
+    names = names or [f"dataset {i}" for i in range(len(datasets))]
+    first = datasets[0]
+    variants = [v for v in first["X"] if all(v in d["X"] for d in datasets)]
+    if "clean" not in variants:
+        raise ConfigError(f"observables: the datasets {names} do not all have the 'clean' variant; rebuild them")
+    for name, d in zip(names[1:], datasets[1:]):
+        if list(d["obs_keys"]) != list(first["obs_keys"]) or set(d["meta"]) != set(first["meta"]):
+            raise ConfigError(f"observables: {name} has other observables or meta fields than {names[0]}; rebuild both with the same code")
+        if d["X"]["clean"].shape[1:] != first["X"]["clean"].shape[1:]:
+            raise ConfigError(
+                f"observables: {name} has {d['X']['clean'].shape[1]} record points, {names[0]} {first['X']['clean'].shape[1]} "
+                "(train both with the same record spec)"
+            )
+    networks = [set(d["meta"]["network"]) for d in datasets]
+    for i in range(len(datasets)):
+        for j in range(i):
+            if networks[i] & networks[j]:
+                raise ConfigError(f"observables: {names[j]} and {names[i]} share networks {sorted(networks[i] & networks[j])[:3]}; merge each network once")
+    return {
+        "X": {v: np.concatenate([d["X"][v] for d in datasets]) for v in variants},
+        "meta": {k: np.concatenate([d["meta"][k] for d in datasets]) for k in first["meta"]},
+        "obs_keys": list(first["obs_keys"]),
+        "admissible": first["admissible"],
+        "variants": {v: first["variants"].get(v, {}) for v in variants},
+    }
+
+
+def read_datasets(paths: list[str | Path]) -> dict:
+    """:func:`read_dataset` of each path, merged (:func:`merge_datasets`); one path reads as it is."""
+    paths = list(paths)
+    if len(paths) == 1:
+        return read_dataset(paths[0])
+    return merge_datasets([read_dataset(p) for p in paths], [str(p) for p in paths])
+
+
 def main(inputs: list[str], out: str, options: dict) -> None:
     """``learnscope analyze observables``: inputs are run records and the prepared datasets they used."""
     runs, datasets = [], {}

@@ -38,7 +38,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits
 
-from learnscope.analysis.observables import ADMISSIBLE, OBS_KEYS, POSITIONS, read_dataset
+from learnscope.analysis.observables import ADMISSIBLE, OBS_KEYS, POSITIONS, read_datasets
 from learnscope.atomic import atomic_path
 from learnscope.errors import ConfigError
 
@@ -275,10 +275,11 @@ def evaluate(name: str, grid: dict, X: np.ndarray, y: np.ndarray, splits, n_time
 
 # ------------------------------------------------------------------------------------------- experiments
 class Study:
-    """The observables dataset with labels, positions and network configurations, ready to classify."""
+    """The observables dataset (one file, or several merged) with labels, positions and network
+    configurations, ready to classify."""
 
-    def __init__(self, path: str | Path, options: dict):
-        d = read_dataset(path)
+    def __init__(self, path: str | Path | list, options: dict):
+        d = read_datasets(path if isinstance(path, (list, tuple)) else [path])
         self.X, self.meta, self.variants = d["X"], d["meta"], d["variants"]
         self.rules = list(options["rules"])
         unknown = sorted(set(self.meta["rule"]) - set(self.rules))
@@ -379,7 +380,39 @@ def exp_generalisation(s: Study) -> list[dict]:
     return rows
 
 
-EXPERIMENTS = {"accuracy": exp_accuracy, "importance": exp_importance, "access": exp_access, "robustness": exp_robustness, "generalisation": exp_generalisation}
+def shared_architectures(y: np.ndarray, arch: np.ndarray) -> np.ndarray:
+    """Rows whose architecture every class (rule) has rows of: a rule trained on fewer architectures
+    (predictive coding: MLPs only) must not be identifiable by its architecture."""
+    classes = np.unique(y)
+    common = [a for a in np.unique(arch) if all(((arch == a) & (y == c)).any() for c in classes)]
+    keep = np.isin(arch, common)
+    if not keep.any():
+        raise ConfigError("rule classification: no architecture was trained with every rule")
+    return keep
+
+
+def exp_classes(s: Study) -> list[dict]:
+    """Cross-study (learnscope's own; issue 10): the rules of ``classify.rules`` (e.g. the study's four and
+    predictive coding) as classes; RF with its grid on every feature set, layer-level splits, on the rows
+    of the architectures every rule was trained on."""
+    keep = shared_architectures(s.y, s.meta["arch"])
+    y = s.y[keep]
+    splits = balanced_splits(y, int(s.opt["splits"]), float(s.opt["test_fraction"]), int(s.opt["split_seed"]))
+    rows = []
+    for fs in FEATURE_SETS:
+        fits = evaluate("rf", s.opt["classifiers"]["rf"], s.design(fs)[keep], y, splits, s.n_times, int(s.opt["folds"]), s.threads)
+        rows += [{"feature_set": fs, "split_kind": "layer", "condition": "shared_architectures", "classifier": "rf", **r} for r in fits]
+    return rows
+
+
+EXPERIMENTS = {
+    "accuracy": exp_accuracy,
+    "importance": exp_importance,
+    "access": exp_access,
+    "robustness": exp_robustness,
+    "generalisation": exp_generalisation,
+    "classes": exp_classes,
+}
 
 
 def to_table(rows: list[dict], rules: list[str]) -> pd.DataFrame:
@@ -398,14 +431,15 @@ def to_table(rows: list[dict], rules: list[str]) -> pd.DataFrame:
 
 
 def main(inputs: list[str], out: str, options: dict) -> None:
-    """``learnscope analyze rule-classifiers``: input the observables file; ``options.experiment`` names
-    the experiment (accuracy, importance, access, robustness, generalisation)."""
-    if len(inputs) != 1:
-        raise ConfigError("rule-classifiers takes exactly one input: results/identify_rules/observables.h5")
+    """``learnscope analyze rule-classifiers``: inputs the observables file(s), merged when several (e.g.
+    identify_rules' and the cross-study's extra rules); ``options.experiment`` names the experiment
+    (accuracy, importance, access, robustness, generalisation, classes)."""
+    if not inputs:
+        raise ConfigError("rule-classifiers needs an observables file, e.g. results/identify_rules/observables.h5")
     exp = options.get("experiment")
     if exp not in EXPERIMENTS:
         raise ConfigError(f"rule-classifiers: experiment {exp!r} is not known (allowed: {', '.join(EXPERIMENTS)})")
-    study = Study(inputs[0], options)
+    study = Study(list(inputs), options)
     table = to_table(EXPERIMENTS[exp](study), study.rules)
     with atomic_path(out) as tmp:
         table.to_csv(tmp, index=False, float_format="%.9g")

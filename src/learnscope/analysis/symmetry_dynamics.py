@@ -25,10 +25,13 @@ RUN_COLUMNS = ["run_id", "model", "rule", "lr", "weight_decay", "momentum", "dam
 SERIES = ("empirical", "theory", "gradient_flow")
 
 
-def run_table(path: str | Path) -> pd.DataFrame:
-    """All tracked symmetry series of one run record, long by unit and record point."""
+def run_table(path: str | Path, series: tuple[str, ...] = SERIES, optional: tuple[str, ...] = ()) -> pd.DataFrame:
+    """All tracked symmetry series of one run record, long by unit and record point: the columns ``series``
+    (each must be recorded) and ``optional`` (NaN where not recorded, e.g. ``theory`` under a rule other
+    than sgd / momentum, which records ``reference`` instead: ``learnscope.train.symmetry``)."""
     with open_run(path) as run:
-        names = [n for n in run.tracked_names if n.startswith("symmetry/") and n.endswith("/empirical")]
+        recorded = set(run.tracked_names)
+        names = [n for n in sorted(recorded) if n.startswith("symmetry/") and n.endswith("/empirical")]
         if not names:
             raise RecordError(f"{path}: no symmetry tracker arrays; train it with record.trackers: [symmetry]")
         rule = run.config["rule"]
@@ -46,8 +49,11 @@ def run_table(path: str | Path) -> pd.DataFrame:
         frames = []
         for name in names:
             _, family, layer, _ = name.split("/")
-            data = {s: run.tracked(f"symmetry/{family}/{layer}/{s}") for s in SERIES}
+            data = {s: run.tracked(f"symmetry/{family}/{layer}/{s}") for s in series}
             n_t, n_u = data["empirical"].shape
+            for s in optional:
+                key = f"symmetry/{family}/{layer}/{s}"
+                data[s] = run.tracked(key) if key in recorded else np.full((n_t, n_u), np.nan)
             frame = pd.DataFrame(
                 {
                     "family": family,

@@ -15,25 +15,38 @@ from __future__ import annotations
 
 import pandas as pd
 import torch
+from torch import nn
 
 from learnscope.analysis.toy_nets import cosine, squared_loss, toy_mlp, toy_rule
 from learnscope.atomic import atomic_path
+from learnscope.rules import LearningRule
 
 
-def alignment(rule: str, activation: str, depth: int, seed: int, options: dict) -> float:
-    width = int(options["width"])
-    model = toy_mlp(width, [width] * (depth - 1), width, activation, seed)
+def sample(width: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The measured sample (s, y), both ~ N(0, I_width) in float64, drawn from a generator seeded 10000 + seed."""
     g = torch.Generator().manual_seed(10_000 + seed)
     s = torch.randn(1, width, generator=g, dtype=torch.float64)
     y = torch.randn(1, width, generator=g, dtype=torch.float64)
-    learner = toy_rule(rule, float(options["lr"]), options)
-    model = learner.setup(model)
+    return s, y
+
+
+def step_alignment(learner: LearningRule, model: nn.Module, s: torch.Tensor, y: torch.Tensor) -> float:
+    """TA of one ``learner.step`` of ``model`` (already set up) on (s, y): cos(y_hat' - y_hat, y - y_hat)."""
     with torch.no_grad():
         before = model(s)
     learner.step(model, s, y, squared_loss)
     with torch.no_grad():
         after = model(s)
     return cosine(after - before, y - before)
+
+
+def alignment(rule: str, activation: str, depth: int, seed: int, options: dict) -> float:
+    width = int(options["width"])
+    model = toy_mlp(width, [width] * (depth - 1), width, activation, seed)
+    s, y = sample(width, seed)
+    learner = toy_rule(rule, float(options["lr"]), options)
+    model = learner.setup(model)
+    return step_alignment(learner, model, s, y)
 
 
 def main(inputs: list[str], out: str, options: dict) -> None:

@@ -1,4 +1,4 @@
-"""Multi-layer perceptron: x -> [Linear -> nonlinearity] x len(hidden) -> Linear."""
+"""Multi-layer perceptron: x -> [Linear -> (BatchNorm) -> nonlinearity] x len(hidden) -> Linear."""
 
 from __future__ import annotations
 
@@ -21,11 +21,21 @@ class MLP(nn.Module):
     """Blocks ``fc1..fcL`` (each ``Sequential(Linear, nonlinearity)``) and a linear read-out ``out``.
 
     Inputs of any shape are flattened after the sample axis. Recorded layers: each block's
-    post-nonlinearity output, and the logits.
+    post-nonlinearity output, and the logits. ``batchnorm`` inserts BatchNorm1d after every hidden
+    Linear, whose bias is then dropped (batch norm removes it), as in the conv net: the incoming weights of
+    each hidden unit become scale-invariant (Kunin et al., ICLR 2021). Blocks are then
+    ``Sequential(Linear, BatchNorm1d, nonlinearity)``, which predictive coding does not take.
     """
 
     def __init__(
-        self, input_shape: tuple[int, ...], n_outputs: int, hidden: list[int], activation: str = "relu", bias: bool = True, init: str = "default"
+        self,
+        input_shape: tuple[int, ...],
+        n_outputs: int,
+        hidden: list[int],
+        activation: str = "relu",
+        bias: bool = True,
+        init: str = "default",
+        batchnorm: bool = False,
     ):
         super().__init__()
         if init not in INITS:
@@ -33,7 +43,10 @@ class MLP(nn.Module):
         width = math.prod(input_shape)
         blocks: OrderedDict[str, nn.Module] = OrderedDict()
         for i, h in enumerate(hidden, start=1):
-            blocks[f"fc{i}"] = nn.Sequential(nn.Linear(width, h, bias=bias), make_activation(activation))
+            layers: list[nn.Module] = [nn.Linear(width, h, bias=bias and not batchnorm)]
+            if batchnorm:
+                layers.append(nn.BatchNorm1d(h))
+            blocks[f"fc{i}"] = nn.Sequential(*layers, make_activation(activation))
             width = h
         blocks["out"] = nn.Linear(width, n_outputs, bias=bias)
         self.net = nn.Sequential(blocks)

@@ -10,6 +10,9 @@ that the laws can also be applied where they should fail, as negative controls):
   makes <g, theta_A> = 0.
 - rescale, per channel c between consecutive conv blocks l, l+1 (outgoing minus incoming):
   D_c = |W_{l+1}[:, c]|^2 - (|W_l[c]|^2 + b_l[c]^2). ReLU makes <g, theta_out - theta_in> = 0.
+- the same for hidden Linear blocks (an MLP's, or a conv net's fully connected head): scale per hidden
+  unit (its incoming row and bias; batch norm after the Linear makes it hold), rescale per hidden unit
+  between its Linear and the next Linear (the read-out included; ReLU makes it hold).
 
 Predictions with learning rate eta, weight decay lambda, momentum beta, dampening tau and time
 t = eta (1 - tau) k at step k (torch heavy ball, ``v <- beta v + (1 - tau) d``, d = g + lambda theta):
@@ -31,6 +34,18 @@ t = eta (1 - tau) k at step k (torch heavy ball, ``v <- beta v + (1 - tau) d``, 
 
 The sums are kept as decayed running buffers in float64/complex128, A <- e^{r Delta} (A + s) with
 Re r <= 0, so nothing overflows (the original code summed growing exponentials in float128).
+
+Any rule of the zoo (learnscope's cross-rule study). The quantities and the gradient-flow law are
+recorded under every rule; the theory (series ``theory``) only for the rules whose steps it describes,
+``sgd`` and ``momentum`` (the gradient of the loss, whose symmetry constraint <g, generator> = 0 the
+laws rest on). Every other rule records instead ``reference``: the same law driven by that rule's own
+steps, i.e. what the quantity would do were the steps orthogonal to the symmetry generator as gradients
+are. Its drive is the optimiser's: ``.grad`` + lambda theta for an SGD optimiser (feedback and information
+alignment's pseudo-gradients, predictive coding's relaxed-state gradients), the momentum buffer (the
+oscillator law) for a heavy-ball optimiser, and for Adam (or RMSprop), with no such law, the realised step
+d = -(theta_{k+1} - theta_k)/eta in the SGD law at lambda = 0 (x_ref(k) = x(0) + sum_{j<k} |Delta theta_j|^2;
+weight decay refused there). The departure of ``empirical`` from ``reference`` is then the rule's own
+breaking of the symmetry: for SGD it is the theory's error, exactly 0 in exact arithmetic.
 """
 
 from __future__ import annotations
@@ -93,7 +108,8 @@ def _blocks(model: nn.Module) -> list[tuple[str, nn.Conv2d | None, nn.Linear | N
 
 
 def symmetry_groups(model: nn.Module) -> list[_Group]:
-    """Translation groups of the last Linear, scale groups of every conv, rescale groups of conv pairs."""
+    """Translation groups of the last Linear; scale groups of every conv and every hidden Linear; rescale
+    groups of consecutive conv pairs and of consecutive Linear pairs."""
     blocks = _blocks(model)
     groups: list[_Group] = []
     convs = [(n, c) for n, c, _ in blocks if c is not None]
@@ -104,6 +120,12 @@ def symmetry_groups(model: nn.Module) -> list[_Group]:
         parts = [(c2.weight, "cols", 1), (c1.weight, "rows", -1)] + ([(c1.bias, "bias", -1)] if c1.bias is not None else [])
         groups.append(_Group("rescale", f"{n1}_{n2}", parts))
     linears = [(n, lin) for n, _, lin in blocks if lin is not None]
+    for name, lin in linears[:-1]:
+        parts = [(lin.weight, "rows", 1)] + ([(lin.bias, "bias", 1)] if lin.bias is not None else [])
+        groups.append(_Group("scale", name, parts))
+    for (n1, l1), (n2, l2) in zip(linears, linears[1:]):
+        parts = [(l2.weight, "cols", 1), (l1.weight, "rows", -1)] + ([(l1.bias, "bias", -1)] if l1.bias is not None else [])
+        groups.append(_Group("rescale", f"{n1}_{n2}", parts))
     if linears:
         name, lin = linears[-1]
         parts = [(lin.weight, "colsum", 1)] + ([(lin.bias, "bias_total", 1)] if lin.bias is not None else [])
@@ -155,20 +177,33 @@ class _Driven:
 
 
 class SymmetryTracker:
-    """Per-unit empirical quantities, exact-theory and gradient-flow predictions at every record point."""
+    """Per-unit empirical quantities, exact-theory (or, for rules other than sgd / momentum, reference) and
+    gradient-flow predictions at every record point."""
 
     name = "symmetry"
 
+    # rules whose steps are the loss gradient's (plain or heavy-ball): the laws are their theory
+    EXACT_RULES = ("sgd", "momentum")
+    # optimisers whose step has no symmetry law: the reference uses the realised step at lambda = 0
+    STEP_OPTIMIZERS = ("adam", "rmsprop")
+
     def __init__(self, model: nn.Module, rule: LearningRule):
         cfg = rule.config
-        if cfg.get("name") not in ("sgd", "momentum") or cfg.get("optimizer", cfg["name"]) not in ("sgd", "momentum"):
-            raise ConfigError(f"record.trackers: 'symmetry' needs the sgd or momentum rule, not {cfg.get('name')!r}")
+        name = cfg.get("name")
+        optimizer = cfg.get("optimizer", "sgd" if name == "predictive_coding" else name)
+        if optimizer not in ("sgd", "momentum", *self.STEP_OPTIMIZERS):
+            raise ConfigError(f"record.trackers: 'symmetry' knows the optimisers sgd, momentum, adam and rmsprop, not {optimizer!r} (rule {name!r})")
         if cfg.get("nesterov", False):
             raise ConfigError("record.trackers: 'symmetry' has no theory for Nesterov momentum (set nesterov: false)")
+        if optimizer in self.STEP_OPTIMIZERS and float(cfg.get("weight_decay", 0.0)) != 0.0:
+            raise ConfigError(f"record.trackers: 'symmetry' has no reference law for {optimizer} with weight decay (set weight_decay: 0)")
         self.rule = rule
+        self.exact = name in self.EXACT_RULES and optimizer == name
+        self.series = "theory" if self.exact else "reference"
+        self.realised = optimizer in self.STEP_OPTIMIZERS
         self.eta = float(cfg["lr"])
         self.lam = float(cfg.get("weight_decay", 0.0))
-        self.beta = float(cfg.get("momentum", 0.9)) if cfg["name"] == "momentum" else 0.0
+        self.beta = float(cfg.get("momentum", 0.9)) if optimizer == "momentum" else 0.0
         self.tau = float(cfg.get("dampening", 0.0)) if self.beta > 0 else 0.0
         self.dt = self.eta * (1.0 - self.tau)
         self.groups = symmetry_groups(model)
@@ -187,11 +222,14 @@ class SymmetryTracker:
             }
 
     def before_step(self) -> None:
-        if self.beta == 0.0 and self.lam > 0.0:
+        if self.realised or (self.beta == 0.0 and self.lam > 0.0):
             self.before = {id(p): p.detach().clone() for p in self.params}
 
     def _direction(self, p: nn.Parameter) -> torch.Tensor:
-        """The tensor whose squared norm drives the law: d = g + lambda theta (SGD) or the momentum buffer."""
+        """The tensor whose squared norm drives the law: d = g + lambda theta (SGD), the momentum buffer, or
+        the realised step -(theta_{k+1} - theta_k)/eta (Adam, RMSprop)."""
+        if self.realised:
+            return (self.before[id(p)] - p.detach()) / self.eta
         if self.beta > 0.0:
             return self.rule.optimizer.state[p]["momentum_buffer"]
         g = p.grad if p.grad is not None else torch.zeros_like(p)
@@ -222,13 +260,14 @@ class SymmetryTracker:
         return hom + 2.0 * self.eta / (1.0 - self.tau) * self.buffers[id(g)].value()
 
     def record(self) -> dict[str, np.ndarray]:
-        """Arrays of this record point, keyed ``<family>/<layer>/<series>``, plus ``time``."""
+        """Arrays of this record point, keyed ``<family>/<layer>/<series>`` (``empirical``, ``gradient_flow`` and
+        ``theory`` for sgd / momentum, ``reference`` for every other rule), plus ``time``."""
         t = self.dt * self.k
         out = {"time": np.asarray(t, dtype=np.float64)}
         for g in self.groups:
             rate = (1.0 if g.family == "translation" else 2.0) * self.lam / (1.0 - self.beta)
             key = f"{g.family}/{g.layer}"
             out[f"{key}/empirical"] = g.value()
-            out[f"{key}/theory"] = np.asarray(self._theory(g, t), dtype=np.float64)
+            out[f"{key}/{self.series}"] = np.asarray(self._theory(g, t), dtype=np.float64)
             out[f"{key}/gradient_flow"] = math.exp(-rate * t) * self.x0[id(g)]
         return out
