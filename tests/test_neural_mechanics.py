@@ -317,7 +317,7 @@ def test_modified_equation_quadratic():
 @pytest.mark.integration
 def test_neural_mechanics_target_smoke(smoke_build):
     project = smoke_build.study("neural_mechanics")
-    figures = ["neuron_dynamics", "symmetry_fields", "conservation_geometry", "modified_equation", "exact_dynamics", "momentum_dynamics", "sweep"]
+    figures = ["neuron_dynamics", "symmetry_fields", "conservation_geometry", "modified_equation", "exact_dynamics", "momentum_dynamics", "sweep", "momentum_sweep"]
     for fig in figures:
         for ext in ("png", "pdf", "csv"):
             assert project.path(f"figures/neural_mechanics/{fig}.{ext}").stat().st_size > 0

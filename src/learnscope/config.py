@@ -148,16 +148,18 @@ def grid_runs(cfg: dict, study: str) -> list[dict]:
     ]
 
 
-def study_run(cfg: dict, study: str, model_label: str, rule: dict, rule_label: str) -> dict:
+def study_run(cfg: dict, study: str, model_label: str, rule: dict, rule_label: str, train: dict | None = None) -> dict:
     """One run of a study section with ``dataset``, ``models``, ``train``, ``record`` and one ``seed``:
-    the model named ``model_label`` trained with ``rule`` (for studies whose runs are not a full grid)."""
+    the model named ``model_label`` trained with ``rule`` (for studies whose runs are not a full grid).
+    ``train``: keys that override the section's ``train`` for this run only (e.g. its batch size); an
+    empty or absent override leaves the run identical to one without it."""
     sec = cfg[study]
     return make_run(
         cfg,
         dataset=sec["dataset"],
         model=sec["models"][model_label],
         rule=rule,
-        train=sec["train"],
+        train=deep_merge(sec["train"], train or {}),
         record=sec["record"],
         seed=sec["seed"],
         rule_label=rule_label,
@@ -177,3 +179,72 @@ def family_runs(cfg: dict, study: str) -> dict[str, list[dict]]:
             for seed in sec["seeds"]
         ]
     return out
+
+
+# Defaults of the heavy-ball rule (learnscope.rules.gradient): a rule that spells them out trains exactly
+# like one that leaves them implicit, so the two are the same run for reuse.
+_MOMENTUM_DEFAULTS = {"momentum": 0.9, "dampening": 0.0, "nesterov": False, "weight_decay": 0.0}
+
+
+def _training(run: dict) -> dict:
+    """What determines a run's record, labels aside, with the momentum rule's defaults filled in."""
+    rule = dict(run["rule"])
+    if rule.get("name") == "momentum":
+        rule = {**_MOMENTUM_DEFAULTS, **rule}
+    return {**{k: v for k, v in run.items() if k != "labels"}, "rule": rule}
+
+
+def reuse_runs(runs: list[dict], existing: list[dict]) -> list[dict]:
+    """``runs`` with every run that trains exactly like one of ``existing`` replaced by that run (same
+    labels, so the same run id and record: a sweep point equal to a run the study already has is that run,
+    not a second copy of it)."""
+    out = []
+    for run in runs:
+        same = next((e for e in existing if _training(e) == _training(run)), None)
+        out.append(same if same is not None else run)
+    return out
+
+
+def neural_mechanics_momentum_runs(cfg: dict) -> dict[str, dict]:
+    """Figure 6's heavy-ball runs, ``neural_mechanics.momentum``: label -> run (each entry's optional
+    ``train`` overrides the section's ``train`` for that run)."""
+    sec = cfg["neural_mechanics"]
+    return {label: study_run(cfg, "neural_mechanics", r["model"], r["rule"], label, train=r.get("train")) for label, r in sec["momentum"].items()}
+
+
+def momentum_sweep_points(sweep: dict) -> list[tuple[str, dict]]:
+    """The grid of ``neural_mechanics.momentum_sweep``: (model, heavy-ball rule) for every model x beta x
+    weight decay x dampening, at the model's learning rate; dampening 0 is left implicit (the rule's
+    default), as the hand-written runs of figure 6 write it."""
+    points = []
+    for model in sweep["models"]:
+        if model not in sweep["lr"]:
+            raise ConfigError(
+                f"neural_mechanics.momentum_sweep.models lists {model!r} but momentum_sweep.lr has no rate for it "
+                f"(rates given: {', '.join(sorted(sweep['lr'])) or 'none'}); add lr.{model}"
+            )
+        for beta in sweep["momentum"]:
+            for wd in sweep["weight_decay"]:
+                for tau in sweep["dampening"]:
+                    rule = {"name": "momentum", "lr": sweep["lr"][model], "momentum": beta, "weight_decay": wd}
+                    if tau:
+                        rule["dampening"] = tau
+                    points.append((model, rule))
+    return points
+
+
+def sweep_label(rule: dict) -> str:
+    """Rule label of a sweep point, e.g. ``momentum_lr0.1_b0.9_wd0.001_d0.01``."""
+    return f"momentum_lr{rule['lr']:g}_b{rule['momentum']:g}_wd{rule['weight_decay']:g}_d{rule.get('dampening', 0.0):g}"
+
+
+def neural_mechanics_momentum_sweep(cfg: dict) -> list[dict]:
+    """The runs of the appendix momentum sweep (``neural_mechanics.momentum_sweep``), one per grid point,
+    trained with the section's ``train`` overridden by the sweep's own ``train`` (e.g. the paper's batch
+    128 for the sweep only). With ``reuse_runs``, a point that trains exactly like one of figure 6's
+    momentum runs is that run (its label and id)."""
+    sweep = cfg["neural_mechanics"]["momentum_sweep"]
+    runs = [study_run(cfg, "neural_mechanics", model, rule, sweep_label(rule), train=sweep["train"]) for model, rule in momentum_sweep_points(sweep)]
+    if sweep["reuse_runs"]:
+        runs = reuse_runs(runs, list(neural_mechanics_momentum_runs(cfg).values()))
+    return runs

@@ -8,12 +8,13 @@ include: "neural_mechanics_runs.smk"
 
 rule neural_mechanics_symmetry_dynamics:
     input:
-        lambda wc: {"exact_dynamics": NM_EXACT_RUNS, "momentum_dynamics": NM_MOMENTUM_RUNS, "sweep": NM_SGD_RUNS}[wc.table],
+        lambda wc: {"exact_dynamics": NM_EXACT_RUNS, "momentum_dynamics": NM_MOMENTUM_RUNS, "sweep": NM_SGD_RUNS, "momentum_sweep": NM_MOMENTUM_SWEEP_RUNS}[wc.table],
     output:
         "results/neural_mechanics/{table}.csv",
     wildcard_constraints:
-        table="exact_dynamics|momentum_dynamics|sweep",
+        table="exact_dynamics|momentum_dynamics|sweep|momentum_sweep",
     params:
+        options=lambda wc: json.dumps({"errors": wc.table in ("sweep", "momentum_sweep")}),
         code=analysis_digest("symmetry_dynamics"),
     log:
         "logs/neural_mechanics/{table}.log",
@@ -22,7 +23,7 @@ rule neural_mechanics_symmetry_dynamics:
         mem_mb=2000,
         runtime=10,
     shell:
-        "learnscope analyze symmetry-dynamics --inputs {input} --out {output} > {log} 2>&1"
+        "learnscope analyze symmetry-dynamics --inputs {input} --out {output} --options {params.options:q} > {log} 2>&1"
 
 
 rule neural_mechanics_neuron_dynamics:

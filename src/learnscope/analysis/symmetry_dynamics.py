@@ -4,6 +4,10 @@ their exact-theory and gradient-flow predictions, as one long table over runs an
 One row per (run, family, layer, unit, record point): ``empirical``, ``theory``, ``gradient_flow`` and
 the time t = eta (1 - dampening) k. ``relative_errors`` gives, per trajectory, the paper's error measure
 max_t |emp - pred| / max_t |emp|.
+
+Option ``errors`` (for sweeps, where the per-unit series of many large runs would not fit one table): one
+run at a time, write only each layer's summed series (``kind = layer_sum``, ``unit = -1``) and every
+trajectory's relative errors (``kind = unit_error``), not the per-unit series.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from learnscope.atomic import atomic_path
-from learnscope.errors import RecordError
+from learnscope.errors import ConfigError, RecordError
 from learnscope.record import open_run
 
 RUN_COLUMNS = ["run_id", "model", "rule", "lr", "weight_decay", "momentum", "dampening", "status"]
@@ -69,7 +73,7 @@ def run_table(path: str | Path, series: tuple[str, ...] = SERIES, optional: tupl
 
 def relative_errors(table: pd.DataFrame) -> pd.DataFrame:
     """Per trajectory (run, family, layer, unit): max_t |emp - pred| / max_t |emp| for theory and gradient flow."""
-    keys = ["run_id", "model", "lr", "weight_decay", "momentum", "family", "layer", "unit"]
+    keys = ["run_id", "model", "lr", "weight_decay", "momentum", "dampening", "family", "layer", "unit"]
     t = table.assign(
         abs_emp=table["empirical"].abs(),
         err_theory=(table["empirical"] - table["theory"]).abs(),
@@ -88,7 +92,30 @@ def layer_sums(table: pd.DataFrame) -> pd.DataFrame:
     return table.groupby(keys, sort=True)[list(SERIES)].sum().reset_index().assign(unit=-1)
 
 
+def error_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The compact form of a symmetry table: per-layer summed series (``kind = layer_sum``) and per-unit
+    relative errors (``kind = unit_error``, with the run's columns), one frame."""
+    meta = table[RUN_COLUMNS].drop_duplicates()
+    errors = relative_errors(table).merge(meta, on=[c for c in RUN_COLUMNS if c not in ("rule", "status")], how="left")
+    return pd.concat([layer_sums(table).assign(kind="layer_sum"), errors.assign(kind="unit_error")], ignore_index=True)
+
+
+def split_error_table(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(layer sums, per-unit relative errors) of a table written with the ``errors`` option."""
+    if "kind" not in table.columns:
+        raise RecordError("symmetry table has no 'kind' column: write it with `learnscope analyze symmetry-dynamics --options '{\"errors\": true}'`")
+    sums = table[table["kind"] == "layer_sum"].drop(columns=["kind", "relerr_theory", "relerr_gradient_flow"], errors="ignore")
+    errors = table[table["kind"] == "unit_error"].drop(columns=["kind", "step", "time", *SERIES], errors="ignore")
+    return sums.reset_index(drop=True), errors.reset_index(drop=True)
+
+
 def main(inputs: list[str], out: str, options: dict) -> None:
-    table = pd.concat([run_table(p) for p in inputs], ignore_index=True)
+    unknown = set(options) - {"errors", "threads"}
+    if unknown:
+        raise ConfigError(f"symmetry-dynamics: unknown option(s) {', '.join(sorted(unknown))} (allowed: errors)")
+    if options.get("errors", False):
+        table = pd.concat([error_table(run_table(p)) for p in inputs], ignore_index=True)
+    else:
+        table = pd.concat([run_table(p) for p in inputs], ignore_index=True)
     with atomic_path(out) as tmp:
         table.to_csv(tmp, index=False, float_format="%.17g")

@@ -4,7 +4,8 @@ momentum and the finite learning rate break in exactly predictable ways.
 
 Figures: 1 parameter vs. neuron dynamics; 2 symmetry gradient fields; 3 conservation geometry;
 4 modified equation analysis on a quadratic; 5 exact dynamics under SGD + weight decay; 6 momentum as
-a driven damped oscillator; 7 the learning-rate x weight-decay sweep. Relative error of a trajectory is
+a driven damped oscillator; 7 the learning-rate x weight-decay sweep; the appendix momentum sweep
+(beta x weight decay x dampening). Relative error of a trajectory is
 max_t |emp - theory| / max_t |emp| (the paper's per-neuron measure).
 """
 
@@ -19,7 +20,7 @@ from matplotlib.colors import LogNorm
 from scipy.signal import find_peaks
 
 from learnscope.analysis.neuron_dynamics import roughness
-from learnscope.analysis.symmetry_dynamics import layer_sums, relative_errors
+from learnscope.analysis.symmetry_dynamics import layer_sums, relative_errors, split_error_table
 from learnscope.claims import Claim, check
 from learnscope.figures.common import save, style
 
@@ -182,34 +183,112 @@ def momentum_dynamics(inputs: list[str], out_prefix: str, options: dict) -> list
     return claims
 
 
+def _summary_panel(ax, points: pd.DataFrame, threshold: float, title: str) -> None:
+    """Summary column of a sweep row: max relative error of the exact theory (and of gradient flow, where
+    given) against weight decay, log scale, with the claim's threshold dashed."""
+    x = np.arange(len(points))
+    for col, label, style_ in (("theory", "exact theory", dict(color="k", marker="o")), ("gradient_flow", "gradient flow", dict(color="0.5", marker="s", ls=":")),
+                               ("translation", "translation (per column)", dict(color="tab:blue", marker="^", ls="--"))):
+        if col in points and points[col].notna().any():
+            ax.plot(x, points[col].clip(lower=1e-12), lw=1, ms=4, label=label, **style_)
+    ax.axhline(threshold, color="tab:red", lw=0.8, ls="--")
+    ax.set(yscale="log", xticks=x, title=title)
+    ax.set_xticklabels([f"{v:g}" for v in points["weight_decay"]], fontsize=6)
+    ax.set_xlabel("λ", fontsize=7)
+
+
 def sweep(inputs: list[str], out_prefix: str, options: dict) -> list[Claim]:
-    """Fig. 7 (appendix): scale (BN net) and rescale (net without BN) per-layer sums over eta x lambda."""
-    table = pd.read_csv(inputs[0])
-    sums = layer_sums(table)
-    rows = table[["model", "lr"]].drop_duplicates().sort_values(["model", "lr"], ascending=[True, False]).itertuples(index=False)
-    rows = list(rows)
-    lams = sorted(table["weight_decay"].unique())
+    """Fig. 7 (appendix): scale (BN net) and rescale (net without BN) per-layer sums over eta x lambda, and a
+    summary column per row: the largest per-layer relative error of theory and of gradient flow per lambda."""
+    sums, _ = split_error_table(pd.read_csv(inputs[0]))
+    rows = list(sums[["model", "lr"]].drop_duplicates().sort_values(["model", "lr"], ascending=[True, False]).itertuples(index=False))
+    lams = sorted(sums["weight_decay"].unique())
+    lsum = relative_errors(sums)
+    c = options
     style()
-    fig, axes = plt.subplots(len(rows), len(lams), figsize=(2.6 * len(lams), 2.1 * len(rows)), constrained_layout=True, squeeze=False)
+    fig, axes = plt.subplots(len(rows), len(lams) + 1, figsize=(max(2.6 * (len(lams) + 1), 8.0), 2.1 * len(rows)), constrained_layout=True, squeeze=False)
+    summary = []
     for i, (model, lr) in enumerate(rows):
         family = "scale" if model == "bn" else "rescale"
         for j, lam in enumerate(lams):
             s = sums[(sums["model"] == model) & (sums["lr"] == lr) & (sums["weight_decay"] == lam)]
             _plot_layers(axes[i, j], s, family)
             axes[i, j].set_title(f"{family} ({model}): η={lr:g}, λ={lam:g}", fontsize=7)
+            e = lsum[(lsum["model"] == model) & (lsum["lr"] == lr) & (lsum["weight_decay"] == lam) & (lsum["family"] == family)]
+            summary.append({"model": model, "lr": lr, "weight_decay": lam, "family": family,
+                            "theory": float(e["relerr_theory"].max()) if len(e) else float("nan"),
+                            "gradient_flow": float(e["relerr_gradient_flow"].max()) if len(e) else float("nan")})
         axes[i, 0].legend(frameon=False, fontsize=6)
+        rows_i = pd.DataFrame([r for r in summary if r["model"] == model and r["lr"] == lr])
+        _summary_panel(axes[i, -1], rows_i, c["scale_sgd" if model == "bn" else "rescale_sgd"], f"max per-layer rel. error, η={lr:g}")
+    axes[0, -1].legend(frameon=False, fontsize=6)
     for ax in axes[-1]:
         ax.set(xlabel="t = ηk")
-    fig.suptitle("Sweep over η × λ, per-layer sums: empirical (colour) vs theory (black dashed)", fontsize=9)
-    lsum = relative_errors(sums)
-    save(fig, out_prefix, pd.concat([lsum, sums.assign(kind="layer_sum")], ignore_index=True))
-    c = options
+    axes[-1, -1].set_xlabel("λ")
+    fig.suptitle("Sweep over η × λ, per-layer sums: empirical (colour) vs theory (black dashed); last column: max relative error (red: the claim's bar)", fontsize=9)
+    save(fig, out_prefix, pd.concat([lsum, pd.DataFrame(summary).assign(kind="summary"), sums.assign(kind="layer_sum")], ignore_index=True))
     return [
         check(f"{FIG}.sweep.scale", "sweep", "scale law holds for every η × λ of the sweep (per-layer sums, max relative error)",
               _max_err(lsum, "scale", "bn"), "<=", c["scale_sgd"]),
         check(f"{FIG}.sweep.rescale", "sweep", "rescale law holds for every η × λ of the sweep (per-layer sums, max relative error)",
               _max_err(lsum, "rescale", "nobn"), "<=", c["rescale_sgd"]),
     ]
+
+
+def momentum_sweep(inputs: list[str], out_prefix: str, options: dict) -> list[Claim]:
+    """Appendix momentum sweep (Kunin et al.: beta in {0.8, 0.9, 0.99} x lambda x dampening in {0, 0.01}, VGG-16
+    with and without BN): per-layer scale (BN) or rescale (no BN) sums against the driven damped oscillator
+    theory, one row per model x beta x dampening, one column per lambda, and a summary column: the row's
+    largest per-layer relative error and the largest per-column translation error, per lambda."""
+    sums, unit_errors = split_error_table(pd.read_csv(inputs[0]))
+    lsum = relative_errors(sums)
+    c = options
+    rows = list(sums[["model", "lr", "momentum", "dampening"]].drop_duplicates().sort_values(["model", "momentum", "dampening"]).itertuples(index=False))
+    lams = sorted(sums["weight_decay"].unique())
+    style()
+    fig, axes = plt.subplots(len(rows), len(lams) + 1, figsize=(max(2.6 * (len(lams) + 1), 8.0), 2.1 * len(rows)), constrained_layout=True, squeeze=False)
+    summary = []
+    for i, (model, lr, beta, tau) in enumerate(rows):
+        family = "scale" if model == "bn" else "rescale"
+        in_row = lambda d: d[(d["model"] == model) & (d["lr"] == lr) & (d["momentum"] == beta) & (d["dampening"] == tau)]
+        for j, lam in enumerate(lams):
+            ax = axes[i, j]
+            s = in_row(sums)
+            s = s[s["weight_decay"] == lam]
+            if s.empty:
+                ax.set_axis_off()
+                continue
+            _plot_layers(ax, s, family)
+            ax.set_title(f"{family} ({model}): β={beta:g}, τ={tau:g}, λ={lam:g}\n{_regime(lr * (1 - tau), beta, lam)[0]}", fontsize=7)
+            e = in_row(lsum)
+            e = e[(e["weight_decay"] == lam) & (e["family"] == family)]
+            u = in_row(unit_errors)
+            u = u[(u["weight_decay"] == lam) & (u["family"] == "translation")]
+            summary.append({"model": model, "lr": lr, "momentum": beta, "dampening": tau, "weight_decay": lam, "family": family,
+                            "theory": float(e["relerr_theory"].max()) if len(e) else float("nan"),
+                            "gradient_flow": float(e["relerr_gradient_flow"].max()) if len(e) else float("nan"),
+                            "translation": float(u["relerr_theory"].max()) if len(u) else float("nan")})
+        drawn = [ax for ax in axes[i, :-1] if ax.get_legend_handles_labels()[0]]
+        if drawn:
+            drawn[0].legend(frameon=False, fontsize=6)
+        rows_i = pd.DataFrame([r for r in summary if (r["model"], r["lr"], r["momentum"], r["dampening"]) == (model, lr, beta, tau)])
+        _summary_panel(axes[i, -1], rows_i, c["scale_momentum" if model == "bn" else "rescale_momentum"], f"max rel. error, β={beta:g}, τ={tau:g}")
+    axes[0, -1].legend(frameon=False, fontsize=6)
+    for ax in axes[-1][:-1]:
+        ax.set(xlabel="t = η(1−τ)k")
+    fig.suptitle("Momentum sweep, per-layer sums: empirical (colour) vs driven damped oscillator (black dashed); last column: max relative error (red: the claim's bar)", fontsize=9)
+    save(fig, out_prefix, pd.concat([lsum, pd.DataFrame(summary).assign(kind="summary"), sums.assign(kind="layer_sum")], ignore_index=True))
+    models = set(sums["model"])
+    claims = []
+    if "bn" in models:
+        claims.append(check(f"{FIG}.momentum_sweep.scale", "momentum_sweep", "momentum sweep: the scale law (driven damped oscillator) holds for every β × λ × dampening (BN net, per-layer sums, max relative error)",
+                            _max_err(lsum, "scale", "bn"), "<=", c["scale_momentum"]))
+    if "nobn" in models:
+        claims.append(check(f"{FIG}.momentum_sweep.rescale", "momentum_sweep", "momentum sweep: the rescale law holds for every β × λ × dampening (net without BN, per-layer sums, max relative error)",
+                            _max_err(lsum, "rescale", "nobn"), "<=", c["rescale_momentum"]))
+    claims.append(check(f"{FIG}.momentum_sweep.translation", "momentum_sweep", "momentum sweep: the translation law holds per read-out column for every β × λ × dampening (max relative error)",
+                        _max_err(unit_errors, "translation"), "<=", c["translation_momentum"]))
+    return claims
 
 
 def neuron_dynamics(inputs: list[str], out_prefix: str, options: dict) -> list[Claim]:
@@ -335,4 +414,5 @@ FIGURES = {
     "exact_dynamics": exact_dynamics,
     "momentum_dynamics": momentum_dynamics,
     "sweep": sweep,
+    "momentum_sweep": momentum_sweep,
 }
