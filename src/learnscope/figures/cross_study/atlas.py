@@ -65,7 +65,8 @@ def atlas(inputs: list[str], out: str, options: dict) -> list[Claim]:
         for j, col in enumerate(columns):
             v, s = value.loc[rule, col], spread.loc[rule, col]
             text = "n/a" if not np.isfinite(v) else f"{v:.3g}" + (f"\n± {s:.2g}" if np.isfinite(s) else "")
-            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="0.4" if not np.isfinite(v) else "black")
+            dark = np.isfinite(z.loc[rule, col]) and abs(z.loc[rule, col]) > 1.3
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="0.4" if not np.isfinite(v) else "white" if dark else "black")
     ax.set_xticks(range(len(columns)), [c.replace(" ", "\n", 1) if len(c) > 14 else c for c in columns], fontsize=7)
     ax.set_yticks(range(len(rules)), rules, fontsize=8)
     ax.tick_params(length=0)
