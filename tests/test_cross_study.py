@@ -61,9 +61,11 @@ def test_atlas_figure_writes_the_panel_and_one_separation_claim_per_column(tmp_p
 
 def test_findings_and_readme_splice(tmp_path):
     rows = _claims("a", "x", {"sgd": (0.25, 0.05)}) + [check("cross_study.b.z", "b", "z holds", 2.0, "<", 1.0, gated=False).to_json()]
+    rows += _claims("a", "y", {"adam": (3.0, 0.5)})
     text = findings_markdown(rows)
-    assert "**a**" in text and "- x under sgd: 0.25 ± 0.05 (threshold 0, PASS (reported))" in text
-    assert "- z holds: 2 (threshold 1, FAIL (reported))" in text
+    # per-rule claims: one table per figure, a row per quantity, a column per rule, n/a where a rule has none
+    assert "**a**\n\n| quantity | sgd | adam |\n|---|---:|---:|\n| x | 0.25 ± 0.05 | n/a |\n| y | n/a | 3 ± 0.5 |\n" in text
+    assert "- z holds: 2 (threshold 1, FAIL (reported))" in text                  # a claim of no rule, in words
     readme = f"# top\n\n{FINDINGS_BEGIN}\nold text\n{FINDINGS_END}\n\n## next\n"
     spliced = splice_findings(readme, text)
     assert "old text" not in spliced and text.strip() in spliced

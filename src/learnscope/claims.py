@@ -146,15 +146,33 @@ def markdown_table(studies: dict[str, list[dict]]) -> str:
 
 
 def findings_markdown(rows: list[dict]) -> str:
-    """A study's claims as Markdown bullets grouped by figure: each measured value ± its spread, in words."""
+    """A study's claims in short Markdown: per figure, one table of the per-rule claims (ids
+    ``<study>.<figure>.<quantity>.<rule>``; a row per quantity, a column per rule, each cell the measured
+    value ± its spread), then the figure's other claims as bullets in words. The full statements, thresholds
+    and verdicts stay in the claims file and the figure captions."""
     lines = []
     for fig in dict.fromkeys(r["figure"] for r in rows):
-        lines.append(f"**{fig}**")
-        lines.append("")
-        for r in (r for r in rows if r["figure"] == fig):
+        mine = [r for r in rows if r["figure"] == fig]
+        per_rule = [r for r in mine if r["id"].count(".") >= 3]
+        rules = list(dict.fromkeys(r["id"].rsplit(".", 1)[1] for r in per_rule))
+        quantities = list(dict.fromkeys(r["id"].rsplit(".", 1)[0].split(".", 2)[2] for r in per_rule))
+        lines += [f"**{fig}**", ""]
+        if per_rule:
+            cell = {(r["id"].rsplit(".", 1)[0].split(".", 2)[2], r["id"].rsplit(".", 1)[1]): r for r in per_rule}
+            lines.append("| " + " | ".join(["quantity", *rules]) + " |")
+            lines.append("|" + "---|" + "---:|" * len(rules))
+            for q in quantities:
+                values = []
+                for rule in rules:
+                    r = cell.get((q, rule))
+                    values.append("n/a" if r is None or r["value"] is None else _fmt(r["value"]) + ("" if r["spread"] is None else f" ± {_fmt(r['spread'])}"))
+                lines.append("| " + " | ".join([q, *values]) + " |")
+            lines.append("")
+        for r in (r for r in mine if r["id"].count(".") < 3):
             spread = "" if r["spread"] is None else f" ± {_fmt(r['spread'])}"
             lines.append(f"- {r['claim']}: {_fmt(r['value'])}{spread} (threshold {_fmt(r['threshold'])}, {verdict(r)})")
-        lines.append("")
+        if len(per_rule) < len(mine):
+            lines.append("")
     return "\n".join(lines)
 
 
