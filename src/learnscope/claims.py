@@ -151,10 +151,11 @@ def findings_markdown(rows: list[dict]) -> str:
     value ± its spread), then the figure's other claims as bullets in words. The full statements, thresholds
     and verdicts stay in the claims file and the figure captions."""
     lines = []
+    order = list(dict.fromkeys(r["id"].rsplit(".", 1)[1] for r in rows if r["id"].count(".") >= 3))   # first seen, study-wide
     for fig in dict.fromkeys(r["figure"] for r in rows):
         mine = [r for r in rows if r["figure"] == fig]
         per_rule = [r for r in mine if r["id"].count(".") >= 3]
-        rules = list(dict.fromkeys(r["id"].rsplit(".", 1)[1] for r in per_rule))
+        rules = [rule for rule in order if any(r["id"].endswith("." + rule) for r in per_rule)]
         quantities = list(dict.fromkeys(r["id"].rsplit(".", 1)[0].split(".", 2)[2] for r in per_rule))
         lines += [f"**{fig}**", ""]
         if per_rule:
