@@ -108,6 +108,8 @@ rule cross_study_identify_pc:
         runtime=30,
     shell:
         "learnscope analyze rule-classifiers --inputs {input} --out {output} --options {params.options:q} --threads {threads} > {log} 2>&1"
+
+
 rule cross_study_target_alignment:
     output:
         "results/cross_study/target_alignment/{activation}.csv",

@@ -32,3 +32,9 @@ def save(fig: plt.Figure, out: str | Path, data: pd.DataFrame) -> None:
     with atomic_path(prefix.with_suffix(".csv")) as tmp:
         data.to_csv(tmp, index=False, float_format="%.9g")
     plt.close(fig)
+
+
+def seed_stats(table: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:
+    """Mean, s.d. (ddof=1; NaN with one seed) and count of column ``value`` over the rows (seeds) of each
+    group ``by``, groups sorted."""
+    return table.groupby(by, sort=True)[value].agg(mean="mean", sd="std", n="count").reset_index()

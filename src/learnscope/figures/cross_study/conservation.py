@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 from learnscope.analysis.conservation import FAMILIES, final_departures
 from learnscope.claims import Claim, check
 from learnscope.errors import ConfigError
-from learnscope.figures.common import save, style
+from learnscope.figures.common import save, seed_stats, style
 
 FLOOR = 1e-9  # departures below this (exact zeros) are drawn at the floor of the log axis
 
@@ -23,9 +23,7 @@ FLOOR = 1e-9  # departures below this (exact zeros) are drawn at the floor of th
 def seed_summary(table: pd.DataFrame) -> pd.DataFrame:
     """Per rule and family: mean and s.d. (ddof=1; NaN with one seed) over runs of the final median relative
     error (``departure_so_far`` at the last record point), and the number of runs."""
-    last = final_departures(table)
-    g = last.groupby(["family", "rule"], sort=True)["departure_so_far"]
-    return g.agg(mean="mean", sd=lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else float("nan"), n="count").reset_index()
+    return seed_stats(final_departures(table), ["family", "rule"], "departure_so_far")
 
 
 def conservation(inputs: list[str], out: str, options: dict) -> list[Claim]:

@@ -9,15 +9,14 @@ import matplotlib.pyplot as plt
 
 from learnscope.claims import Claim, check
 from learnscope.errors import ConfigError
-from learnscope.figures.common import save, style
+from learnscope.figures.common import save, seed_stats, style
 
 METRICS = {"within": "within rule", "between": "between rules", "same_seed": "other rules, same seed"}
 
 
 def per_rule(table: pd.DataFrame, rules: list[str]) -> pd.DataFrame:
     """Mean and s.d. over seeds of each (layer, rule, metric) of the per-network table, rules in order."""
-    g = table.groupby(["layer", "rule", "metric"])["value"]
-    out = pd.concat([g.mean().rename("mean"), g.std(ddof=1).rename("sd"), g.size().rename("n")], axis=1).reset_index()
+    out = seed_stats(table, ["layer", "rule", "metric"], "value")
     return out[out["rule"].isin(rules)]
 
 

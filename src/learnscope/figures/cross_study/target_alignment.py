@@ -10,23 +10,18 @@ from __future__ import annotations
 import math
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
 from learnscope.claims import Claim, check
 from learnscope.errors import ConfigError
-from learnscope.figures.common import save, style
+from learnscope.figures.common import save, seed_stats, style
 
 COLUMNS = ["activation", "warmup", "depth", "seed", "rule", "target_alignment"]
 
 
 def summarise(table: pd.DataFrame) -> pd.DataFrame:
     """Mean, s.d. (ddof 1; NaN for one seed) and n over seeds per (activation, warmup, rule, depth)."""
-    return (
-        table.groupby(["activation", "warmup", "rule", "depth"], sort=True)["target_alignment"]
-        .agg(mean="mean", sd=lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else math.nan, n="count")
-        .reset_index()
-    )
+    return seed_stats(table, ["activation", "warmup", "rule", "depth"], "target_alignment")
 
 
 def read_tables(inputs: list[str]) -> pd.DataFrame:
