@@ -27,6 +27,7 @@ RULES = {
     "adam": {"name": "adam", "lr": 0.01},
     "feedback_alignment": {"name": "feedback_alignment", "lr": 0.05, "momentum": 0.9},
     "information_alignment": {"name": "information_alignment", "lr": 0.05, "momentum": 0.9, "alpha": 0.1},
+    "information_alignment_feedback_lr": {"name": "information_alignment", "lr": 0.05, "momentum": 0.9, "alpha": 0.1, "feedback_lr": 0.5},
 }
 
 

@@ -3,6 +3,8 @@
 import copy
 
 import pytest
+
+from learnscope.errors import ConfigError
 import torch
 import torch.nn.functional as F
 
@@ -96,3 +98,24 @@ def test_ia_learns_b_and_fa_keeps_it_fixed():
         after = [layer.feedback.detach() for layer in feedback_layers(model)]
         assert losses[-1] < losses[0], name
         assert all(not torch.equal(a, b) for a, b in zip(after, before)) == moves, name
+
+
+def test_ia_feedback_lr_steps_b_at_its_own_rate_and_only_ia_takes_it():
+    """One plain-SGD step: W moves by -lr * its gradient, B by -feedback_lr * dR_IA/dB (closed form above)."""
+    alpha, beta, gamma, lr, feedback_lr = 2e-3, 1e-3, 1e-2, 0.1, 3.0
+    x, y = torch.randn(9, 6, dtype=torch.float64), torch.arange(9) % 4
+    moved = {}
+    for b_lr in (None, feedback_lr):
+        extra = {} if b_lr is None else {"feedback_lr": b_lr}
+        model, _, rule = setup("information_alignment", *MLP, optimizer="sgd", alpha=alpha, beta=beta, gamma=gamma, **extra)
+        before = {n: p.detach().clone() for n, p in model.named_parameters()}
+        rule.step(model, x, y, F.cross_entropy)
+        moved[b_lr] = {n: p.detach() - before[n] for n, p in model.named_parameters()}
+        assert rule.learning_rate() == pytest.approx(lr)            # the first group is W's
+    for n, step in moved[feedback_lr].items():
+        scale = feedback_lr / lr if n.endswith("feedback") else 1.0
+        torch.testing.assert_close(step, scale * moved[None][n], rtol=1e-9, atol=1e-15)
+        assert step.abs().max() > 0, n
+    for name in ("sgd", "momentum", "adam", "feedback_alignment", "predictive_coding"):
+        with pytest.raises(ConfigError, match="feedback_lr"):
+            build_rule({"name": name, "lr": 0.1, "feedback_lr": 1.0})

@@ -74,8 +74,13 @@ class GradientRule(LearningRule):
         self.optimizer: torch.optim.Optimizer | None = None
         self.scheduler = None
 
+    def param_groups(self, named: dict[str, torch.Tensor]) -> list[dict]:
+        """The optimiser's parameter groups from ``named`` (name -> tensor; frozen ones left out): one group,
+        at the rule's ``lr``. The seed ensemble calls this on its stacked tensors, so both paths group alike."""
+        return [{"params": [p for p in named.values() if p.requires_grad]}]
+
     def setup(self, model: nn.Module) -> nn.Module:
-        self.optimizer = make_optimizer(self.optimizer_kind, [p for p in model.parameters() if p.requires_grad], self.config)
+        self.optimizer = make_optimizer(self.optimizer_kind, self.param_groups(dict(model.named_parameters())), self.config)
         self.scheduler = make_scheduler(self.config.get("scheduler"), self.optimizer)
         return model
 
@@ -84,6 +89,7 @@ class GradientRule(LearningRule):
             self.scheduler.step(validation_loss)
 
     def learning_rate(self) -> float:
+        """The learning rate of the first parameter group (the model's weights)."""
         assert self.optimizer is not None, "call setup(model) before learning_rate()"
         return float(self.optimizer.param_groups[0]["lr"])
 

@@ -187,7 +187,7 @@ def _train_vectorised(runs: list[dict], dataset: Dataset, outs: list[Path], thre
     loss_fn = loss_function(dataset.task)
     template = copy.deepcopy(models[0]).to("meta")
     objective = _Objective(template, rules[0], loss_fn)
-    optimizer = make_optimizer(rules[0].optimizer_kind, list(params.values()), first["rule"])
+    optimizer = make_optimizer(rules[0].optimizer_kind, rules[0].param_groups(params), first["rule"])
 
     def one_seed(p, b, x, y):
         return functional_call(objective, ({f"model.{k}": v for k, v in p.items()}, {f"model.{k}": v for k, v in b.items()}), (x, y))
