@@ -108,14 +108,15 @@ def accuracy(inputs: list[str], out: str, options: dict) -> list[Claim]:
         ax.errorbar([-0.45], net["mean"], yerr=net["sem"], fmt="k*", ms=8, label="RF, network-level split")
     ax.axhline(chance, color="grey", ls="--", lw=1, label="chance")
     ax.set(xticks=range(len(FEATURE_SETS)), xticklabels=[f.replace("_", " ") for f in FEATURE_SETS], ylabel="test accuracy", ylim=(0, 1))
-    ax.legend(frameon=False, fontsize=6, loc="lower right")
+    ax.legend(frameon=False, fontsize=6, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0))   # above the bars
     rf_all = layer[(layer["classifier"] == "rf") & (layer["feature_set"] == "all")]
     conf = np.array([[rf_all[f"conf_{a}_{b}"].sum() for b in rules] for a in rules])
     conf = conf / conf.sum(1, keepdims=True)
     axc.imshow(conf, vmin=0, vmax=1, cmap="Blues")
     for (i, j), v in np.ndenumerate(conf):
         axc.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white" if v > 0.5 else "black")
-    axc.set(xticks=range(len(rules)), xticklabels=rules, yticks=range(len(rules)), yticklabels=rules, xlabel="predicted", ylabel="true", title="RF, all statistics")
+    axc.set(xticks=range(len(rules)), yticks=range(len(rules)), yticklabels=rules, xlabel="predicted", ylabel="true", title="RF, all statistics")
+    axc.set_xticklabels(rules, rotation=30, ha="right")
     fig.suptitle("Which learning rule? Test accuracy from one layer's observable trajectory (mean ± s.e.m. over splits)", fontsize=9)
     save(fig, out, summary)
 
