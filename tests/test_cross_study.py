@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from learnscope.claims import FINDINGS_BEGIN, FINDINGS_END, check, findings_markdown, read_claims, splice_findings, write_claims
+from learnscope.claims import FINDINGS_BEGIN, FINDINGS_END, check, findings_markdown, read_claims, rule_claim_parts, splice_findings, write_claims
 from learnscope.cli import main as cli
 from learnscope.errors import ConfigError, RecordError
 from learnscope.figures.cross_study import atlas, atlas_table, separation
@@ -123,11 +123,11 @@ def test_cross_study_target_smoke(smoke_build, tmp_path):
     findings = project.path("results/cross_study/findings.md").read_text()
     assert findings.strip() == findings_markdown(claims).strip()
     for c in claims:                      # every claim is in it: per-rule ones as a table cell, the others in words
-        head, rule = c["id"].rsplit(".", 1)
         section = findings.split(f"**{c['figure']}**", 1)[1].split("\n**", 1)[0]
-        if c["id"].count(".") >= 3:
+        if parts := rule_claim_parts(c["id"]):
+            quantity, rule = parts
             header = next(line for line in section.splitlines() if line.startswith("| quantity |"))
-            row = next(line for line in section.splitlines() if line.startswith(f"| {head.split('.', 2)[2]} |"))
+            row = next(line for line in section.splitlines() if line.startswith(f"| {quantity} |"))
             cells = dict(zip(header.strip("| ").split(" | "), row.strip("| ").split(" | ")))
             assert cells[rule] != "n/a" or c["value"] is None, c["id"]
         else:

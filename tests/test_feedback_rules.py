@@ -3,11 +3,10 @@
 import copy
 
 import pytest
-
-from learnscope.errors import ConfigError
 import torch
 import torch.nn.functional as F
 
+from learnscope.errors import ConfigError
 from learnscope.models import build_model
 from learnscope.rules import build_rule
 from learnscope.rules.feedback import FALinear, feedback_layers

@@ -145,34 +145,43 @@ def markdown_table(studies: dict[str, list[dict]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def rule_claim_parts(claim_id: str) -> tuple[str, str] | None:
+    """(quantity, rule) of a per-rule claim id ``<study>.<figure>.<quantity>.<rule>``; None for other ids."""
+    parts = claim_id.split(".", 2)
+    if len(parts) < 3 or "." not in parts[2]:
+        return None
+    quantity, rule = parts[2].rsplit(".", 1)
+    return quantity, rule
+
+
 def findings_markdown(rows: list[dict]) -> str:
     """A study's claims in short Markdown: per figure, one table of the per-rule claims (ids
     ``<study>.<figure>.<quantity>.<rule>``; a row per quantity, a column per rule, each cell the measured
     value ± its spread), then the figure's other claims as bullets in words. The full statements, thresholds
     and verdicts stay in the claims file and the figure captions."""
+    parts = {r["id"]: rule_claim_parts(r["id"]) for r in rows}
+    order = list(dict.fromkeys(p[1] for p in parts.values() if p))   # rules, first seen, study-wide
     lines = []
-    order = list(dict.fromkeys(r["id"].rsplit(".", 1)[1] for r in rows if r["id"].count(".") >= 3))   # first seen, study-wide
     for fig in dict.fromkeys(r["figure"] for r in rows):
         mine = [r for r in rows if r["figure"] == fig]
-        per_rule = [r for r in mine if r["id"].count(".") >= 3]
-        rules = [rule for rule in order if any(r["id"].endswith("." + rule) for r in per_rule)]
-        quantities = list(dict.fromkeys(r["id"].rsplit(".", 1)[0].split(".", 2)[2] for r in per_rule))
+        cell = {parts[r["id"]]: r for r in mine if parts[r["id"]]}
+        others = [r for r in mine if not parts[r["id"]]]
         lines += [f"**{fig}**", ""]
-        if per_rule:
-            cell = {(r["id"].rsplit(".", 1)[0].split(".", 2)[2], r["id"].rsplit(".", 1)[1]): r for r in per_rule}
+        if cell:
+            rules = [rule for rule in order if any(k[1] == rule for k in cell)]
             lines.append("| " + " | ".join(["quantity", *rules]) + " |")
             lines.append("|" + "---|" + "---:|" * len(rules))
-            for q in quantities:
+            for q in dict.fromkeys(k[0] for k in cell):
                 values = []
                 for rule in rules:
                     r = cell.get((q, rule))
                     values.append("n/a" if r is None or r["value"] is None else _fmt(r["value"]) + ("" if r["spread"] is None else f" ± {_fmt(r['spread'])}"))
                 lines.append("| " + " | ".join([q, *values]) + " |")
             lines.append("")
-        for r in (r for r in mine if r["id"].count(".") < 3):
+        for r in others:
             spread = "" if r["spread"] is None else f" ± {_fmt(r['spread'])}"
             lines.append(f"- {r['claim']}: {_fmt(r['value'])}{spread} (threshold {_fmt(r['threshold'])}, {verdict(r)})")
-        if len(per_rule) < len(mine):
+        if others:
             lines.append("")
     return "\n".join(lines)
 

@@ -10,8 +10,9 @@
   x and W enter through stop-gradient). Closed form for dense layers:
   ∂R_IA/∂B = −(α/n) Pᵀx + (2β/n) PᵀP B + 2γ B. Defaults α=2e-3, β=1e-3, γ=1e-3 (Neural-Alignment's
   params.py, as in Nayebi et al. 2020). B is stepped by the same optimiser as W, at ``feedback_lr``
-  (default: ``lr``, as in Neural-Alignment where R_IA is added to the task loss). For conv layers P, Q are the convolutions with W and B and R is
-  the transposed convolution of P with B. The backward projection carries no bias here.
+  (default: ``lr``, as in Neural-Alignment where R_IA is added to the task loss). For conv layers P, Q
+  are the convolutions with W and B and R is the transposed convolution of P with B. The backward
+  projection carries no bias here.
 
 Both wrap every ``nn.Linear`` and ``nn.Conv2d`` of the model in place (same names, same forward values),
 and update W and b with the optimiser named by ``optimizer`` (sgd | momentum | adam).
@@ -163,10 +164,9 @@ class InformationAlignment(FeedbackAlignment):
         """W and b at ``lr``; the feedback weights B (parameters named ``*.feedback``) at ``feedback_lr``."""
         if "feedback_lr" not in self.config:
             return super().param_groups(named)
-        trained = {n: p for n, p in named.items() if p.requires_grad}
-        feedback = [p for n, p in trained.items() if n.rsplit(".", 1)[-1] == "feedback"]
-        return [{"params": [p for n, p in trained.items() if n.rsplit(".", 1)[-1] != "feedback"]},
-                {"params": feedback, "lr": float(self.config["feedback_lr"])}]
+        (weights,) = super().param_groups({n: p for n, p in named.items() if not n.endswith(".feedback")})
+        (feedback,) = super().param_groups({n: p for n, p in named.items() if n.endswith(".feedback")})
+        return [weights, {**feedback, "lr": float(self.config["feedback_lr"])}]
 
     def alignment_loss(self, model: nn.Module) -> torch.Tensor:
         """Σ over layers of α R_amp + β R_null + γ ‖B‖² (see the module docstring)."""
