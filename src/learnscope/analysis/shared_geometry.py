@@ -71,6 +71,17 @@ def unit_subset(n_units: int, cap: int, seed: int, network_seed: int, layer_inde
     return rng.choice(n_units, size=cap, replace=False)
 
 
+def unit_shuffle_null(xs: list[np.ndarray], wrsm: np.ndarray, n_shuffles: int, rng: np.random.Generator) -> list[float]:
+    """The chance distribution of the native score r(iRSM_native, wRSM): the score after shuffling each
+    network's units (rows of its units x images matrix) independently, ``n_shuffles`` times.
+
+    Shuffling removes any unit correspondence between networks but keeps each network's own image
+    geometry, which is what makes the native score of unrelated networks a chance correlation of
+    random-sign class-block structure rather than ~0 (see ``figures.shared_geometry.three_rsms``).
+    """
+    return [rsa.similarity(rsa.loo_inter_rsms([x[rng.permutation(len(x))] for x in xs]).mean(0), wrsm) for _ in range(n_shuffles)]
+
+
 def load_family(paths: list[str], layers: list[str]) -> dict:
     """Complete runs' probe activations (units x images per layer and point), seeds, steps, labels."""
     nets, skipped = [], []
@@ -148,7 +159,7 @@ def analyse_family(family: str, paths: list[str], layers: list[str], options: di
             arrays[f"{layer}__class_rsm__{t}"] = np.mean([rsa.class_rsm(rsa.zscore_images(x), labels) for x in xs], axis=0)
             if t == last:
                 rng = np.random.default_rng([int(o["subset_seed"]), li, 99])
-                null = [rsa.similarity(rsa.loo_inter_rsms([x[rng.permutation(len(x))] for x in x_ev]).mean(0), cur["wrsm"]) for _ in range(int(o["null_shuffles"]))]
+                null = unit_shuffle_null(x_ev, cur["wrsm"], int(o["null_shuffles"]), rng)
                 add(layer, t, "native_null", range(len(null)), null)
                 n_traj = min(int(o["trajectory_networks"]), len(nets))
                 arrays[f"{layer}__native"] = np.stack(x_ev[:n_traj])
