@@ -166,6 +166,20 @@ def test_cluster_task_separation_labels_and_fresh_samples():
         build_task({**spec, "n_clusters": 500, "sigma": 0.5}, 0)
 
 
+def test_cluster_centres_follow_the_original_code_or_an_independent_stream():
+    spec = {**TASK, "dim": 2, "n_clusters": 60}
+    original = build_task(spec, seed=0).centres  # the default: Farrell et al.'s np.random.seed(2 * seed + 1)
+    np.testing.assert_array_equal(original[0], 4 * (np.random.RandomState(1).rand(2) - 0.5))  # first draw, always kept
+    np.testing.assert_array_equal(build_task({**spec, "centres": "original"}, 3).centres[0], 4 * (np.random.RandomState(7).rand(2) - 0.5))
+    independent = build_task({**spec, "centres": "independent"}, seed=0).centres
+    np.testing.assert_array_equal(independent[0], np.random.default_rng([0, 17]).uniform(-2, 2, size=2))
+    for c in (original, independent):
+        d = np.linalg.norm(c[:, None] - c[None], axis=-1)[np.triu_indices(60, 1)]
+        assert d.min() >= min_separation(0.02, 2) and np.abs(c).max() <= 2.0
+    with pytest.raises(ConfigError, match="centres 'legacy' is not known"):
+        build_task({**spec, "centres": "legacy"}, 0)
+
+
 def test_mse_onehot_loss_and_plateau_schedule():
     out, y = torch.tensor([[0.2, 0.1], [0.0, 1.0]]), torch.tensor([0, 1])
     target = torch.tensor([[0.7, 0.0], [0.0, 0.7]])

@@ -18,13 +18,16 @@ import yaml
 from learnscope.errors import ConfigError
 
 
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader: the same data, ~10x faster
+
+
 def load_yaml(path: str | Path) -> dict:
     """Read one YAML mapping; a missing or malformed file is a ConfigError naming it."""
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"{p}: config file not found")
     try:
-        data = yaml.safe_load(p.read_text())
+        data = yaml.load(p.read_text(), Loader=SAFE_LOADER)
     except yaml.YAMLError as e:
         raise ConfigError(f"{p}: not valid YAML ({e})") from None
     if data is None:

@@ -53,23 +53,42 @@ def min_separation(sigma: float, dim: int) -> float:
     return float(sigma) * (0.59943537 * (dim - 1) ** 0.57832581 + 4.891638480163717)
 
 
-def separated_centres(n: int, dim: int, half_width: float, min_sep: float, rng: np.random.Generator, max_draws: int = 100_000) -> np.ndarray:
-    """``n`` centres uniform in [-half_width, half_width]^dim, each redrawn until it is at least ``min_sep``
+def separated_centres(n: int, draw, min_sep: float, max_draws: int = 100_000) -> np.ndarray:
+    """``n`` centres from ``draw()`` (one candidate per call), each redrawn until it is at least ``min_sep``
     from every centre accepted before it (so every pair ends at least ``min_sep`` apart)."""
-    centres = np.empty((n, dim))
-    k = draws = 0
-    while k < n:
-        c = rng.uniform(-half_width, half_width, size=dim)
+    centres: list[np.ndarray] = []
+    draws = 0
+    while len(centres) < n:
+        c = draw()
         draws += 1
-        if k == 0 or np.min(np.linalg.norm(centres[:k] - c, axis=1)) >= min_sep:
-            centres[k] = c
-            k += 1
+        if not centres or np.min(np.linalg.norm(np.asarray(centres) - c, axis=1)) >= min_sep:
+            centres.append(c)
         elif draws > max_draws:
             raise ConfigError(
-                f"delayed_clusters: could not place {n} centres {min_sep:.3g} apart in [-{half_width}, {half_width}]^{dim} "
-                f"after {max_draws} draws; lower n_clusters or sigma"
+                f"delayed_clusters: could not place {n} centres {min_sep:.3g} apart after {max_draws} draws; "
+                "lower n_clusters or sigma, or raise half_width"
             )
-    return centres
+    return np.asarray(centres)
+
+
+CENTRE_DRAWS = ("original", "independent")
+
+
+def centre_draw(kind: str, seed: int, dim: int, half_width: float):
+    """One candidate centre per call, uniform in [-half_width, half_width]^dim.
+
+    ``original``: Farrell et al.'s own stream (``classification_task.draw_centers_hypercube`` after
+    ``np.random.seed(cluster_seed = 2 * model_seed + 1)``: legacy ``RandomState``, 4 (rand(dim) - 0.5)
+    for half_width 2), so seed s gives the original code's task instance for its model_seed s.
+    ``independent``: a ``numpy.random.Generator`` stream keyed on (seed, 17).
+    """
+    if kind == "original":
+        rs = np.random.RandomState(2 * int(seed) + 1)
+        return lambda: (2 * half_width) * (rs.rand(dim) - 0.5)
+    if kind == "independent":
+        rng = np.random.default_rng([int(seed), 17])
+        return lambda: rng.uniform(-half_width, half_width, size=dim)
+    raise ConfigError(f"delayed_clusters: centres {kind!r} is not known (allowed: {', '.join(CENTRE_DRAWS)})")
 
 
 class ClusterTask:
@@ -78,15 +97,16 @@ class ClusterTask:
     ``n_clusters`` centres c_k in [-half_width, half_width]^dim at least ``min_separation(sigma, dim)``
     apart; cluster k has label k mod ``n_classes``; a sample is x = c_k + sigma xi, xi ~ N(0, I), with k
     uniform. The task instance (its centres) is a function of ``seed`` (a run's seed, as the paper draws
-    centres per model seed); samples come from the generator a caller passes, so every epoch can be fresh.
+    centres per model seed; ``centres``, see ``centre_draw``); samples come from the generator a caller
+    passes, so every epoch can be fresh.
     """
 
     def __init__(self, spec: dict, seed: int):
         self.dim, self.n_clusters = int(spec["dim"]), int(spec["n_clusters"])
         self.n_classes, self.sigma = int(spec["n_classes"]), float(spec["sigma"])
         self.min_sep = min_separation(self.sigma, self.dim)
-        rng = np.random.default_rng([int(seed), 17])
-        self.centres = separated_centres(self.n_clusters, self.dim, float(spec.get("half_width", 2.0)), self.min_sep, rng)
+        draw = centre_draw(spec.get("centres", "original"), seed, self.dim, float(spec.get("half_width", 2.0)))
+        self.centres = separated_centres(self.n_clusters, draw, self.min_sep)
         self.labels = np.arange(self.n_clusters) % self.n_classes
 
     def _draw(self, cluster: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
