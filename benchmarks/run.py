@@ -21,10 +21,10 @@ from pathlib import Path
 
 from benchmarks import suite
 
-MEASUREMENTS = {
+MEASUREMENTS = {  # memoization first: its peak memory is the largest child RSS so far (the throughput's ensembles are larger)
+    "memoization": lambda a, s: suite.memoization(s, a.cores),
     "throughput": lambda a, s: suite.throughput(s, a.threads),
     "dry_run": lambda a, s: suite.dry_run(s),
-    "memoization": lambda a, s: suite.memoization(s, a.cores),
     "hdf5": lambda a, s: suite.hdf5_writing(s),
     "srm_rsa": lambda a, s: suite.srm_rsa(s),
 }
