@@ -56,6 +56,15 @@ def row(name, value, unit, target=None, passed=None, note=""):
     return {"name": name, "value": value, "unit": unit, "target": target, "passed": passed, "note": note}
 
 
+def _timed(program: str, args: list[str], cwd: Path | None = None, env: dict | None = None) -> tuple[float, subprocess.CompletedProcess]:
+    """Wall time of one run of the venv's ``program``; a failure raises with the end of its stderr."""
+    t = time.perf_counter()
+    res = subprocess.run([str(BIN / program), *args], cwd=cwd, env=env, capture_output=True, text=True)
+    if res.returncode:
+        raise RuntimeError(f"{program} {' '.join(args)[:300]} failed:\n{res.stderr[-3000:]}")
+    return time.perf_counter() - t, res
+
+
 # 1. training throughput -------------------------------------------------------------------------
 
 
@@ -134,11 +143,7 @@ def throughput(sizes: Sizes, threads: int) -> list[dict]:
 
 
 def _cli(args: list[str]) -> float:
-    t = time.perf_counter()
-    res = subprocess.run([str(BIN / "learnscope"), *args], capture_output=True, text=True)
-    if res.returncode:
-        raise RuntimeError(f"learnscope {' '.join(args[:1])} failed:\n{res.stderr[-3000:]}")
-    return time.perf_counter() - t
+    return _timed("learnscope", args)[0]
 
 
 def _per_process(name: str, spec: dict, sizes: Sizes, threads: int, tmp: Path) -> list[dict]:
@@ -171,11 +176,7 @@ def _per_process(name: str, spec: dict, sizes: Sizes, threads: int, tmp: Path) -
 
 
 def _snakemake(args: list[str], cwd: Path, env: dict | None = None) -> tuple[float, subprocess.CompletedProcess]:
-    t = time.perf_counter()
-    res = subprocess.run([str(BIN / "snakemake"), *args], cwd=cwd, env=env, capture_output=True, text=True)
-    if res.returncode:
-        raise RuntimeError(f"snakemake {' '.join(args)} failed:\n{res.stderr[-3000:]}")
-    return time.perf_counter() - t, res
+    return _timed("snakemake", args, cwd, env)
 
 
 def dry_run(sizes: Sizes) -> list[dict]:

@@ -53,22 +53,23 @@ def min_separation(sigma: float, dim: int) -> float:
     return float(sigma) * (0.59943537 * (dim - 1) ** 0.57832581 + 4.891638480163717)
 
 
-def separated_centres(n: int, draw, min_sep: float, max_draws: int = 100_000) -> np.ndarray:
-    """``n`` centres from ``draw()`` (one candidate per call), each redrawn until it is at least ``min_sep``
-    from every centre accepted before it (so every pair ends at least ``min_sep`` apart)."""
-    centres: list[np.ndarray] = []
-    draws = 0
-    while len(centres) < n:
+def separated_centres(n: int, dim: int, draw, min_sep: float, max_draws: int = 100_000) -> np.ndarray:
+    """``n`` centres in ``dim`` dimensions from ``draw()`` (one candidate per call), each redrawn until it is
+    at least ``min_sep`` from every centre accepted before it (so every pair ends at least ``min_sep`` apart)."""
+    centres = np.empty((n, dim))
+    k = draws = 0
+    while k < n:
         c = draw()
         draws += 1
-        if not centres or np.min(np.linalg.norm(np.asarray(centres) - c, axis=1)) >= min_sep:
-            centres.append(c)
+        if k == 0 or np.min(np.linalg.norm(centres[:k] - c, axis=1)) >= min_sep:
+            centres[k] = c
+            k += 1
         elif draws > max_draws:
             raise ConfigError(
-                f"delayed_clusters: could not place {n} centres {min_sep:.3g} apart after {max_draws} draws; "
-                "lower n_clusters or sigma, or raise half_width"
+                f"delayed_clusters: could not place {n} centres {min_sep:.3g} apart in {dim} dimensions after "
+                f"{max_draws} draws; lower n_clusters or sigma, or raise half_width"
             )
-    return np.asarray(centres)
+    return centres
 
 
 CENTRE_DRAWS = ("original", "independent")
@@ -106,7 +107,7 @@ class ClusterTask:
         self.n_classes, self.sigma = int(spec["n_classes"]), float(spec["sigma"])
         self.min_sep = min_separation(self.sigma, self.dim)
         draw = centre_draw(spec.get("centres", "original"), seed, self.dim, float(spec.get("half_width", 2.0)))
-        self.centres = separated_centres(self.n_clusters, draw, self.min_sep)
+        self.centres = separated_centres(self.n_clusters, self.dim, draw, self.min_sep)
         self.labels = np.arange(self.n_clusters) % self.n_classes
 
     def _draw(self, cluster: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
