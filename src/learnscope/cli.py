@@ -85,10 +85,12 @@ def cmd_figure(a: argparse.Namespace) -> None:
     from learnscope.claims import caption, read_claims, write_claims
     from learnscope.figures import FIGURES
 
-    if a.study not in FIGURES or a.figure not in FIGURES[a.study]:
-        known = ", ".join(f"{s}/{f}" for s, figs in FIGURES.items() for f in figs)
-        raise ConfigError(f"no figure {a.study}/{a.figure} (known: {known})")
-    claims = FIGURES[a.study][a.figure](a.inputs, a.out, _json(a.options))
+    if a.study not in FIGURES:
+        raise ConfigError(f"no study {a.study!r} with figures (known: {', '.join(FIGURES)})")
+    figures = FIGURES[a.study]
+    if a.figure not in figures:
+        raise ConfigError(f"no figure {a.study}/{a.figure} (known: {', '.join(figures)})")
+    claims = figures[a.figure](a.inputs, a.out, _json(a.options))
     write_claims(a.claims_out, claims)
     if a.caption_out:
         write_text(a.caption_out, caption(read_claims(a.claims_out)))
