@@ -31,8 +31,8 @@ test: $(STAMP)
 repro: $(STAMP)
 	$(RUN) $(BIN)/dvc repro $(ARGS)
 
-findings: $(STAMP)   # the README's cross-study findings, from the last build's results/cross_study/findings.md
-	$(RUN) $(BIN)/learnscope claims readme --inputs results/cross_study/findings.md --out README.md
+findings: $(STAMP)   # docs/findings.md, the cross-study findings, from the last build's results/cross_study/findings.md
+	$(RUN) $(BIN)/learnscope claims findings-page --inputs results/cross_study/findings.md --out docs/findings.md
 
 clean-results:
 	rm -rf results/runs results/rule_zoo results/claims.md figures/all figures/*/ logs

@@ -1,18 +1,22 @@
 """The cross study's own machinery: the atlas (rules x analyses from per-rule claims), the findings text
-and its splice into the README."""
+and docs/findings.md, the page `make findings` writes from it."""
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import re
+from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from learnscope.claims import FINDINGS_BEGIN, FINDINGS_END, check, findings_markdown, read_claims, rule_claim_parts, splice_findings, write_claims
+from learnscope.claims import check, findings_markdown, findings_page, read_claims, rule_claim_parts, write_claims
 from learnscope.cli import main as cli
-from learnscope.errors import ConfigError, RecordError
+from learnscope.errors import ConfigError
 from learnscope.figures.cross_study.atlas import atlas, atlas_table, separation
 
 RULES = ["sgd", "adam", "predictive_coding"]
@@ -59,36 +63,50 @@ def test_atlas_figure_writes_the_panel_and_one_separation_claim_per_column(tmp_p
     assert not any(c.gated for c in claims)
 
 
-def test_findings_and_readme_splice(tmp_path):
+def test_findings_markdown_and_the_findings_page(tmp_path):
     rows = _claims("a", "x", {"sgd": (0.25, 0.05)}) + [check("cross_study.b.z", "b", "z holds", 2.0, "<", 1.0, gated=False).to_json()]
     rows += _claims("a", "y", {"adam": (3.0, 0.5)})
     text = findings_markdown(rows)
     # per-rule claims: one table per figure, a row per quantity, a column per rule, n/a where a rule has none
     assert "**a**\n\n| quantity | sgd | adam |\n|---|---:|---:|\n| x | 0.25 ± 0.05 | n/a |\n| y | n/a | 3 ± 0.5 |\n" in text
     assert "- z holds: 2 (threshold 1, FAIL (reported))" in text                  # a claim of no rule, in words
-    readme = f"# top\n\n{FINDINGS_BEGIN}\nold text\n{FINDINGS_END}\n\n## next\n"
-    spliced = splice_findings(readme, text)
-    assert "old text" not in spliced and text.strip() in spliced
-    assert spliced.startswith("# top\n\n") and spliced.endswith(f"{FINDINGS_END}\n\n## next\n")
-    assert splice_findings(spliced, text) == spliced                           # idempotent
-    with pytest.raises(RecordError, match="findings markers"):
-        splice_findings("# no markers\n", text)
 
-    # the CLI: claims -> findings.md -> README block
-    claims_file, findings, readme_file = tmp_path / "claims.json", tmp_path / "findings.md", tmp_path / "README.md"
+    # the CLI: claims -> findings.md -> docs/findings.md, dated by the findings file
+    claims_file, findings, page = tmp_path / "claims.json", tmp_path / "findings.md", tmp_path / "docs" / "findings.md"
     write_claims(claims_file, rows)
-    readme_file.write_text(readme)
     assert cli(["claims", "findings", "--inputs", str(claims_file), "--out", str(findings)]) == 0
-    assert cli(["claims", "readme", "--inputs", str(findings), "--out", str(readme_file)]) == 0
-    assert readme_file.read_text() == spliced
-    assert cli(["claims", "readme", "--inputs", str(tmp_path / "missing.md"), "--out", str(readme_file)]) != 0
+    when = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc).timestamp()
+    os.utime(findings, (when, when))
+    assert cli(["claims", "findings-page", "--inputs", str(findings), "--out", str(page)]) == 0
+    written = page.read_text()
+    assert written == findings_page(text, "2026-12-02")
+    assert written.startswith("# What learnscope finds across rules\n") and "dated 2026-12-02 (UTC)" in written
+    assert written.endswith("\n" + text.strip() + "\n")
+    assert cli(["claims", "findings-page", "--inputs", str(findings), "--out", str(page)]) == 0
+    assert page.read_text() == written                                          # the same findings, the same page
+    assert cli(["claims", "findings-page", "--inputs", str(tmp_path / "missing.md"), "--out", str(page)]) == 2
+    with pytest.raises(SystemExit):                                            # nothing writes into the README any more
+        cli(["claims", "readme", "--inputs", str(findings), "--out", str(tmp_path / "README.md")])
 
 
-def test_the_readme_carries_the_findings_block():
-    from pathlib import Path
+def test_make_findings_writes_docs_findings_and_not_the_readme():
+    root = Path(__file__).resolve().parents[1]
+    recipe = (root / "Makefile").read_text().split("\nfindings:", 1)[1].split("\n\n", 1)[0]
+    assert "claims findings-page --inputs results/cross_study/findings.md --out docs/findings.md" in recipe
+    assert "README" not in recipe.split("\n", 1)[1]
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    assert readme.count(FINDINGS_BEGIN) == 1 and readme.count(FINDINGS_END) == 1
+
+def test_the_committed_findings_page_is_the_generators_output():
+    """docs/findings.md is generated whole: its header and body are what findings_page writes, and the
+    README carries no findings (a build never writes into README.md)."""
+    root = Path(__file__).resolve().parents[1]
+    page = (root / "docs" / "findings.md").read_text()
+    date = re.search(r"is dated (\d{4}-\d{2}-\d{2}) \(UTC\)", page).group(1)
+    body = page.split("`make findings`; after a build at another tier this page would carry that tier's numbers.\n", 1)[1]
+    assert body.strip() and page == findings_page(body, date)
+    assert "| quantity |" in body
+    readme = (root / "README.md").read_text()
+    assert "| quantity |" not in readme and "cross-study findings: generated" not in readme
 
 
 @pytest.mark.integration
@@ -119,7 +137,7 @@ def test_cross_study_target_smoke(smoke_build, tmp_path):
         else:
             assert row.value == pytest.approx(claim["value"], rel=1e-6), (row.column, row.rule)
 
-    # the findings block of the README, from this build
+    # the findings (docs/findings.md: `make findings`), from this build
     findings = project.path("results/cross_study/findings.md").read_text()
     assert findings.strip() == findings_markdown(claims).strip()
     for c in claims:                      # every claim is in it: per-rule ones as a table cell, the others in words
@@ -132,7 +150,6 @@ def test_cross_study_target_smoke(smoke_build, tmp_path):
             assert cells[rule] != "n/a" or c["value"] is None, c["id"]
         else:
             assert f"- {c['claim']}: " in section, c["id"]
-    readme = tmp_path / "README.md"
-    readme.write_text(project.path("README.md").read_text())
-    assert cli(["claims", "readme", "--inputs", str(project.path("results/cross_study/findings.md")), "--out", str(readme)]) == 0
-    assert findings.strip() in readme.read_text()
+    page = tmp_path / "findings.md"
+    assert cli(["claims", "findings-page", "--inputs", str(project.path("results/cross_study/findings.md")), "--out", str(page)]) == 0
+    assert page.read_text().endswith("\n" + findings.strip() + "\n")

@@ -5,7 +5,7 @@
     learnscope train      --run '<run json>' [--data data/prepared/digits.h5] --out results/runs/<id>.h5
     learnscope analyze    NAME --inputs RUN.h5 ... --out TABLE [--options JSON] [--threads N]
     learnscope figure     STUDY FIGURE --inputs ... --out figures/S/F.png --claims-out results/S/claims/F.json
-    learnscope claims     merge|index|report ...
+    learnscope claims     merge|index|report|findings|findings-page ...
     learnscope dvc-yaml   [--out dvc.yaml] [--check]
 
 Errors a user can fix (bad params, missing data, damaged records) print one line naming the thing and
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from learnscope.errors import ConfigError, LearnscopeError
@@ -117,11 +118,12 @@ def cmd_claims(a: argparse.Namespace) -> None:
             write_text(a.index, "\n".join(lines) + "\n\n" + claims.markdown_table(studies))
     elif a.action == "findings":
         write_text(a.out, claims.findings_markdown([r for p in a.inputs for r in claims.read_claims(p)]))
-    elif a.action == "readme":
+    elif a.action == "findings-page":
         findings = Path(a.inputs[0]) if len(a.inputs) == 1 else None
         if findings is None or not findings.is_file():
-            raise ConfigError("claims readme: give one --inputs, the findings file (build it: snakemake figures/cross_study/all)")
-        write_text(a.out, claims.splice_findings(Path(a.out).read_text(), findings.read_text()))
+            raise ConfigError("claims findings-page: give one --inputs, the findings file (build it: snakemake figures/cross_study/all)")
+        date = datetime.fromtimestamp(findings.stat().st_mtime, timezone.utc).strftime("%Y-%m-%d")
+        write_text(a.out, claims.findings_page(findings.read_text(), date))
 
 
 def cmd_dvc_yaml(a: argparse.Namespace) -> None:
@@ -189,8 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_figure)
 
     s = sub.add_parser("claims", help="merge claims, write study indexes and the claims report")
-    s.add_argument("action", choices=["merge", "index", "report", "findings", "readme"],
-                   help="findings: claims as Markdown bullets; readme: splice findings (--inputs) into the README (--out)")
+    s.add_argument("action", choices=["merge", "index", "report", "findings", "findings-page"],
+                   help="findings: claims as Markdown; findings-page: docs/findings.md (--out) from a findings file (--inputs)")
     s.add_argument("--inputs", nargs="*", default=[])
     s.add_argument("--claims", help="index: the study's claims.json")
     s.add_argument("--files", nargs="*", default=[], help="index: the study's figure files")
