@@ -13,7 +13,7 @@ from learnscope.errors import ConfigError
 from learnscope.figures import FIGURES, STUDIES as FIGURE_STUDIES, figure_module
 from learnscope.provenance import module_file
 from learnscope.record.identity import run_id
-from learnscope.studies import STUDIES, run_path
+from learnscope.studies import STUDIES
 from learnscope.studies.cross_study import plan as cross_study
 from learnscope.studies.identify_rules import plan as identify_rules
 from learnscope.studies.neural_mechanics import plan as neural_mechanics
@@ -92,6 +92,6 @@ def test_prospective_configuration_grids(cfg):
 
 def test_neural_mechanics_exact_runs_are_sweep_runs(cfg):
     groups = neural_mechanics.runs(cfg)
-    sweep = {run_path(r) for r in groups["sweep"]}
-    assert {run_path(r) for r in groups["exact_dynamics"]} <= sweep
+    sweep = {run_id(r) for r in groups["sweep"]}
+    assert {run_id(r) for r in groups["exact_dynamics"]} <= sweep
     assert set(neural_mechanics.figures(cfg)) == set(neural_mechanics.FIGURES)

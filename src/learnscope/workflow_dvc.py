@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from learnscope.figures import FIGURES
-from learnscope.provenance import PACKAGE_ROOT
+from learnscope.provenance import PACKAGE_ROOT, import_closure
 from learnscope.steps import step_files
 
 REPO = PACKAGE_ROOT.parents[1]
@@ -183,8 +183,6 @@ def parse_time_modules(files: list[Path]) -> list[str]:
 
 def source_deps(stage: Stage) -> list[str]:
     """Repository-relative source files the stage's jobs (and the parsing of its rule files) can execute."""
-    from learnscope.provenance import import_closure
-
     files = set(import_closure(*parse_time_modules(rule_files(stage))))
     for step in stage.steps:
         files.update(step_files(step))

@@ -6,8 +6,6 @@ returning the resolved run configs (``learnscope.config.make_run``) its rules re
 another study's runs imports that study's plan.
 """
 
-from learnscope.record.identity import run_id
-
 STUDIES = (
     "rule_zoo",
     "neural_mechanics",
@@ -18,10 +16,4 @@ STUDIES = (
     "cross_study",
 )
 
-
-def run_path(run: dict) -> str:
-    """The record path of a run: results/runs/<run_id>.h5."""
-    return f"results/runs/{run_id(run)}.h5"
-
-
-__all__ = ["STUDIES", "run_path"]
+__all__ = ["STUDIES"]
