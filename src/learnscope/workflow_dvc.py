@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from learnscope.figures import FIGURES
-from learnscope.provenance import PACKAGE_ROOT
+from learnscope.provenance import PACKAGE_ROOT, import_closure
 from learnscope.steps import step_files
 
 REPO = PACKAGE_ROOT.parents[1]
@@ -98,20 +98,17 @@ STAGES: tuple[Stage, ...] = (
         ("interference", "weight-space", "target-alignment", "prospective-index", "lr-grid", "concept-drift", "continual",
          "sensorimotor", "reversal", "fear-conditioning", "reinforcement"),
         ("data", "prospective_configuration"),
-        rules=("prospective_configuration_runs.smk",),
     ),
     study(
         "neural_mechanics",
         ("symmetry-dynamics", "neuron-dynamics", "symmetry-fields", "modified-equation"),
         ("neural_mechanics",),
-        rules=("neural_mechanics_runs.smk",),
     ),
     study("shared_geometry", ("shared-geometry", "xor-simulation"), ("shared_geometry",)),
     study(
         "robust_rnn",
         ("robust-rnn",),
         ("data.clusters_high_d", "data.clusters_low_d", "robust_rnn"),
-        rules=("robust_rnn_runs.smk",),
         data=("results/runs",),
         steps=("train",),  # online tasks: no prepared data
     ),
@@ -119,7 +116,6 @@ STAGES: tuple[Stage, ...] = (
         "identify_rules",
         ("observables", "rule-classifiers"),
         ("data", "identify_rules"),
-        rules=("identify_rules_runs.smk",),
         comment="observables.h5 is the study's dataset (the paper's dataset.pkl): `dvc pull` gives it without retraining.",
         outs=("results/identify_rules/observables.h5", "figures/identify_rules"),
     ),
@@ -187,8 +183,6 @@ def parse_time_modules(files: list[Path]) -> list[str]:
 
 def source_deps(stage: Stage) -> list[str]:
     """Repository-relative source files the stage's jobs (and the parsing of its rule files) can execute."""
-    from learnscope.provenance import import_closure
-
     files = set(import_closure(*parse_time_modules(rule_files(stage))))
     for step in stage.steps:
         files.update(step_files(step))

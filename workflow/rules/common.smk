@@ -6,7 +6,7 @@ from pathlib import Path
 
 try:
     from learnscope.claims import read_claims, report_labels
-    from learnscope.config import family_runs, grid_runs, validate_params
+    from learnscope.config import validate_params
     from learnscope.data.online import is_online
     from learnscope.errors import ConfigError
     from learnscope.output_cache import ensure_output_cache

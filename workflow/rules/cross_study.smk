@@ -2,16 +2,25 @@
 # results/cross_study/findings.md states its claims in words (README: `make findings`).
 
 
-include: "cross_study_runs.smk"
+from learnscope.studies.cross_study import plan as cross_study_plan
+from learnscope.studies.identify_rules import plan as identify_rules_plan
+from learnscope.studies.rule_zoo import plan as rule_zoo_plan
+
+CS = config["cross_study"]
+CS_ZOO_RUNS = run_files(rule_zoo_plan.runs(config))
+CS_PC_RUNS = run_files(cross_study_plan.pc_runs(config))
+CS_RNN_RUNS = run_files(r for runs in cross_study_plan.rnn_runs(config).values() for r in runs)
+FIGURES["cross_study"] = cross_study_plan.figures(config)
+STUDY_EXTRAS["cross_study"] = cross_study_plan.EXTRAS
 
 
 rule cross_study_conservation:
     input:
-        CS_CONSERVATION_RUNS,
+        run_files(cross_study_plan.conservation_runs(config)),
     output:
         "results/cross_study/conservation.csv",
     params:
-        options=json.dumps({"families": CS_CONSERVATION_FAMILIES}, sort_keys=True),
+        options=json.dumps({"families": cross_study_plan.conservation_families(config)}, sort_keys=True),
         code=analysis_digest("conservation"),
     log:
         "logs/cross_study/conservation.log",
@@ -40,7 +49,7 @@ rule cross_study_findings:
 
 rule cross_study_geometry:
     input:
-        RULE_ZOO_RUNS,
+        CS_ZOO_RUNS,
     output:
         table="results/cross_study/geometry.csv",
         pairs="results/cross_study/geometry.pairs.csv",
@@ -59,7 +68,7 @@ rule cross_study_geometry:
 
 rule cross_study_layer_dimensionality:
     input:
-        RULE_ZOO_RUNS,
+        CS_ZOO_RUNS,
     output:
         "results/cross_study/dimensionality.csv",
     params:
@@ -75,11 +84,11 @@ rule cross_study_layer_dimensionality:
         "learnscope analyze layer-dimensionality --inputs {input} --out {output} --options {params.options:q} > {log} 2>&1"
 rule cross_study_observables_pc:
     input:
-        CS_PC_RUNS + IR_DATA,
+        CS_PC_RUNS + identify_rules_plan.data_files(config),
     output:
-        CS_PC_OBSERVABLES,
+        cross_study_plan.PC_OBSERVABLES,
     params:
-        options=json.dumps({**IR["observables"], "variants": {"clean": {}}}, sort_keys=True),
+        options=json.dumps({**config["identify_rules"]["observables"], "variants": {"clean": {}}}, sort_keys=True),
         code=analysis_digest("observables"),
     log:
         "logs/cross_study/observables_pc.log",
@@ -93,12 +102,12 @@ rule cross_study_observables_pc:
 
 rule cross_study_identify_pc:
     input:
-        IR_OBSERVABLES,
-        CS_PC_OBSERVABLES,
+        identify_rules_plan.OBSERVABLES,
+        cross_study_plan.PC_OBSERVABLES,
     output:
         "results/cross_study/identify_pc.csv",
     params:
-        options=json.dumps(CS_PC_OPTIONS, sort_keys=True),
+        options=json.dumps(cross_study_plan.pc_classify_options(config), sort_keys=True),
         code=analysis_digest("rule-classifiers"),
     log:
         "logs/cross_study/identify_pc.log",
@@ -116,7 +125,7 @@ rule cross_study_target_alignment:
     wildcard_constraints:
         activation="[a-z_]+",
     params:
-        options=lambda wc: cs_target_alignment_options(wc.activation),
+        options=lambda wc: cross_study_plan.target_alignment_options(config, wc.activation),
         code=analysis_digest("rule-alignment"),
     log:
         "logs/cross_study/target_alignment/{activation}.log",

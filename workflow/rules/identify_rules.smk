@@ -4,14 +4,18 @@
 # (up to 8; results do not depend on the count).
 
 
-include: "identify_rules_runs.smk"
+from learnscope.studies.identify_rules import plan as identify_rules_plan
+
+IR = config["identify_rules"]
+IR_RUNS = run_files(identify_rules_plan.runs(config))
+FIGURES["identify_rules"] = identify_rules_plan.figures(config)
 
 
 rule identify_rules_observables:
     input:
-        IR_RUNS + IR_DATA,
+        IR_RUNS + identify_rules_plan.data_files(config),
     output:
-        IR_OBSERVABLES,
+        identify_rules_plan.OBSERVABLES,
     params:
         options=json.dumps(IR["observables"], sort_keys=True),
         code=analysis_digest("observables"),
@@ -27,11 +31,11 @@ rule identify_rules_observables:
 
 rule identify_rules_classify:
     input:
-        IR_OBSERVABLES,
+        identify_rules_plan.OBSERVABLES,
     output:
         "results/identify_rules/{experiment}.csv",
     wildcard_constraints:
-        experiment="|".join(IR_EXPERIMENTS),
+        experiment="|".join(identify_rules_plan.EXPERIMENTS),
     params:
         options=lambda wc: json.dumps({**IR["classify"], "experiment": wc.experiment}, sort_keys=True),
         code=analysis_digest("rule-classifiers"),

@@ -3,12 +3,16 @@
 # tracker; analyses tabulate them; the toy fields and the quadratic need no training.
 
 
-include: "neural_mechanics_runs.smk"
+from learnscope.studies.neural_mechanics import plan as neural_mechanics_plan
+
+NM = config["neural_mechanics"]
+NM_RUNS = {table: run_files(runs) for table, runs in neural_mechanics_plan.runs(config).items()}
+FIGURES["neural_mechanics"] = neural_mechanics_plan.figures(config)
 
 
 rule neural_mechanics_symmetry_dynamics:
     input:
-        lambda wc: {"exact_dynamics": NM_EXACT_RUNS, "momentum_dynamics": NM_MOMENTUM_RUNS, "sweep": NM_SGD_RUNS, "momentum_sweep": NM_MOMENTUM_SWEEP_RUNS}[wc.table],
+        lambda wc: NM_RUNS[wc.table],
     output:
         "results/neural_mechanics/{table}.csv",
     wildcard_constraints:
@@ -28,7 +32,7 @@ rule neural_mechanics_symmetry_dynamics:
 
 rule neural_mechanics_neuron_dynamics:
     input:
-        NM_NEURON_RUN,
+        NM_RUNS["neuron_dynamics"],
     output:
         "results/neural_mechanics/neuron_dynamics.csv",
     params:

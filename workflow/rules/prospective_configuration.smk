@@ -6,14 +6,18 @@
 # prepared dataset; the behavioural models and DQN are self-contained simulations.
 
 
-include: "prospective_configuration_runs.smk"
+from learnscope.studies.prospective_configuration import plan as pc_plan
+
+PC = config["prospective_configuration"]
+PC_LR_GRIDS = {name: run_files(runs) for name, runs in pc_plan.runs(config).items()}
+FIGURES["prospective_configuration"] = pc_plan.figures(config)
 
 
 rule pc_interference:
     output:
         "results/prospective_configuration/interference.csv",
     params:
-        options=pc_options("interference"),
+        options=pc_plan.options(config, "interference"),
         code=analysis_digest("interference"),
     log:
         "logs/prospective_configuration/interference.log",
@@ -29,7 +33,7 @@ rule pc_weight_space:
     output:
         "results/prospective_configuration/weight_space.csv",
     params:
-        options=pc_options("weight_space"),
+        options=pc_plan.options(config, "weight_space"),
         code=analysis_digest("weight-space"),
     log:
         "logs/prospective_configuration/weight_space.log",
@@ -45,7 +49,7 @@ rule pc_target_alignment:
     output:
         "results/prospective_configuration/target_alignment.csv",
     params:
-        options=pc_options("target_alignment"),
+        options=pc_plan.options(config, "target_alignment"),
         code=analysis_digest("target-alignment"),
     log:
         "logs/prospective_configuration/target_alignment.log",
@@ -61,7 +65,7 @@ rule pc_prospective_index:
     output:
         "results/prospective_configuration/prospective_index.csv",
     params:
-        options=pc_options("prospective_index"),
+        options=pc_plan.options(config, "prospective_index"),
         code=analysis_digest("prospective-index"),
     log:
         "logs/prospective_configuration/prospective_index.log",
@@ -79,7 +83,7 @@ rule pc_lr_grid:
     output:
         "results/prospective_configuration/{experiment}.csv",
     wildcard_constraints:
-        experiment="depth|batch_size|few_data|cnn",
+        experiment="|".join(pc_plan.LR_GRIDS),
     params:
         options=lambda wc: json.dumps({"metric": PC[wc.experiment].get("metric", "mean_error")}),
         code=analysis_digest("lr-grid"),
@@ -99,7 +103,7 @@ rule pc_concept_drift:
     output:
         "results/prospective_configuration/concept_drift.csv",
     params:
-        options=pc_options("concept_drift"),
+        options=pc_plan.options(config, "concept_drift"),
         code=analysis_digest("concept-drift"),
     log:
         "logs/prospective_configuration/concept_drift.log",
@@ -117,7 +121,7 @@ rule pc_continual:
     output:
         "results/prospective_configuration/continual.csv",
     params:
-        options=pc_options("continual"),
+        options=pc_plan.options(config, "continual"),
         code=analysis_digest("continual"),
     log:
         "logs/prospective_configuration/continual.log",
@@ -133,10 +137,10 @@ rule pc_simulation:
     output:
         "results/prospective_configuration/{simulation}.csv",
     wildcard_constraints:
-        simulation="|".join(PC_SIMULATIONS),
+        simulation="|".join(pc_plan.SIMULATIONS),
     params:
         name=lambda wc: wc.simulation.replace("_", "-"),
-        options=lambda wc: pc_options(wc.simulation),
+        options=lambda wc: pc_plan.options(config, wc.simulation),
         code=lambda wc: analysis_digest(wc.simulation.replace("_", "-")),
     log:
         "logs/prospective_configuration/{simulation}.log",

@@ -4,7 +4,11 @@
 # snapshots); the figures compose them.
 
 
-include: "robust_rnn_runs.smk"
+from learnscope.studies.robust_rnn import plan as robust_rnn_plan
+
+RR = config["robust_rnn"]
+run_files(robust_rnn_plan.runs(config))
+FIGURES["robust_rnn"] = robust_rnn_plan.figures(config)
 
 
 rule robust_rnn_measure:

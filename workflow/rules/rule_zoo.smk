@@ -1,18 +1,13 @@
 # Study `rule_zoo`: every learning rule of the zoo on one task (learning curves over seeds).
 
-RULE_ZOO_RUNS = run_files(grid_runs(config, "rule_zoo"))
+from learnscope.studies.rule_zoo import plan as rule_zoo_plan
 
-FIGURES["rule_zoo"] = {
-    "learning_curves": {
-        "inputs": ["results/rule_zoo/learning_curves.csv"],
-        "options": config["rule_zoo"]["claims"],
-    },
-}
+FIGURES["rule_zoo"] = rule_zoo_plan.figures(config)
 
 
 rule rule_zoo_learning_curves:
     input:
-        RULE_ZOO_RUNS,
+        run_files(rule_zoo_plan.runs(config)),
     output:
         "results/rule_zoo/learning_curves.csv",
     params:

@@ -1,37 +1,11 @@
 # Study `shared_geometry` (Lu et al. 2018): per family, N seeds of one architecture recorded on the same
 # held-out images; SRM + RSA per family; the XOR copies simulation; five figures.
 
+from learnscope.studies.shared_geometry import plan as shared_geometry_plan
+
 SG = config["shared_geometry"]
-
-
-SG_RUNS = {family: run_files(runs) for family, runs in family_runs(config, "shared_geometry").items()}
-SG_TABLES = [f"results/shared_geometry/{family}.csv" for family in SG["families"]]
-SG_ARRAYS = lambda family: f"results/shared_geometry/{family}.npz"
-SG_SIM = ["results/shared_geometry/xor_simulation.csv", "results/shared_geometry/xor_simulation.npz"]
-SG_FIG = SG["figures"]
-
-FIGURES["shared_geometry"] = {
-    "three_rsms": {
-        "inputs": [SG_ARRAYS(SG_FIG["three_rsms"]["family"]), *SG_TABLES],
-        "options": {**SG_FIG["three_rsms"], "controls": SG["controls"], "claims": SG["claims"]},
-    },
-    "main_grid": {
-        "inputs": SG_TABLES,
-        "options": {"controls": SG["controls"], "claims": SG["claims"]},
-    },
-    "simulation": {
-        "inputs": SG_SIM,
-        "options": {"claims": SG["claims"], "n_copies": SG["simulation"]["n_copies"]},
-    },
-    "class_rsms": {
-        "inputs": [SG_ARRAYS(SG_FIG["class_rsms"]["family"])],
-        "options": {**SG_FIG["class_rsms"], "controls": SG["controls"]},
-    },
-    "trajectories": {
-        "inputs": [SG_ARRAYS(SG_FIG["trajectories"]["family"])],
-        "options": SG_FIG["trajectories"],
-    },
-}
+SG_RUNS = {family: run_files(runs) for family, runs in shared_geometry_plan.runs(config).items()}
+FIGURES["shared_geometry"] = shared_geometry_plan.figures(config)
 
 
 rule shared_geometry_family:
@@ -57,8 +31,8 @@ rule shared_geometry_family:
 
 rule shared_geometry_xor_simulation:
     output:
-        table=SG_SIM[0],
-        arrays=SG_SIM[1],
+        table=shared_geometry_plan.SIMULATION[0],
+        arrays=shared_geometry_plan.SIMULATION[1],
     params:
         options=json.dumps(SG["simulation"], sort_keys=True),
         code=analysis_digest("xor-simulation"),

@@ -9,16 +9,7 @@ as the figure, with a function of that name (``figure_module``).
 from pathlib import Path
 
 from learnscope.registry import LazyRegistry
-
-STUDIES = (
-    "rule_zoo",
-    "neural_mechanics",
-    "shared_geometry",
-    "prospective_configuration",
-    "robust_rnn",
-    "identify_rules",
-    "cross_study",
-)
+from learnscope.studies import STUDIES
 
 FIGURES = LazyRegistry({study: f"learnscope.figures.{study}:FIGURES" for study in STUDIES})
 

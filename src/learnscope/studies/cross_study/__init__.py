@@ -1,0 +1,1 @@
+"""Study `cross_study`: its plan (``plan``)."""

@@ -1,0 +1,1 @@
+"""Study `identify_rules`: its plan (``plan``)."""

@@ -1,0 +1,44 @@
+"""Study ``identify_rules`` (Nayebi et al., NeurIPS 2020): tasks x their architectures x rules x batch sizes (the
+task's, else the study's) x model seeds x data seeds, 21 record points -> the observables dataset
+(results/identify_rules/observables.h5, the paper's dataset.pkl) -> one table per classifier experiment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from learnscope.config import make_run
+
+OBSERVABLES = "results/identify_rules/observables.h5"
+EXPERIMENTS = ("accuracy", "importance", "access", "robustness", "generalisation")
+
+
+def runs(cfg: dict, rules: dict | None = None, model_kinds: list[str] | None = None) -> Iterator[dict]:
+    """The study's grid; ``rules`` (label -> rule spec, default the study's) and ``model_kinds`` (only
+    architectures of these kinds, default all) let another study train further rules on the same grid."""
+    ir = cfg["identify_rules"]
+    for spec in ir["tasks"].values():
+        for model in spec["models"]:
+            if model_kinds is not None and ir["models"][model]["kind"] not in model_kinds:
+                continue
+            for rule_label, rule_spec in (ir["rules"] if rules is None else rules).items():
+                for bs in spec.get("batch_sizes", ir["batch_sizes"]):
+                    for seed in ir["seeds"]:
+                        for data_seed in ir["data_seeds"]:
+                            train = {**ir["train"], "batch_size": bs, "data_seed": data_seed}
+                            yield make_run(cfg, dataset=spec["dataset"], model=ir["models"][model], rule=rule_spec, train=train,
+                                           record=ir["record"], seed=seed, rule_label=rule_label, model_label=model)
+
+
+def data_files(cfg: dict) -> list[str]:
+    """The prepared datasets of its tasks (the observables read their probe inputs)."""
+    return sorted({f"data/prepared/{spec['dataset']}.h5" for spec in cfg["identify_rules"]["tasks"].values()})
+
+
+def figures(cfg: dict) -> dict:
+    ir = cfg["identify_rules"]
+    options = {**ir["claims"], **ir["figures"], "rules": ir["classify"]["rules"], "window": ir["classify"]["window"]}
+    out = {"trajectories": {"inputs": [OBSERVABLES], "options": options}}
+    for experiment in EXPERIMENTS:
+        extra = {"variants": ir["observables"]["variants"]} if experiment == "robustness" else {}
+        out[experiment] = {"inputs": [f"results/identify_rules/{experiment}.csv"], "options": {**options, **extra}}
+    return out

@@ -1,0 +1,1 @@
+"""Study `neural_mechanics`: its plan (``plan``)."""

@@ -1,0 +1,1 @@
+"""Study `prospective_configuration`: its plan (``plan``)."""

@@ -1,0 +1,78 @@
+"""Study ``prospective_configuration``: predictive coding vs backprop (Song et al., Nat. Neurosci. 2024).
+Model simulations (1-1-2 interference, 1->2 weight space, target alignment vs depth, prospective index) are
+analysis steps that compute directly with the zoo's rules; they take no file inputs. The learning experiments
+(depth, batch size, few data, CNN) are cached training runs over a learning-rate grid per rule (BP = sgd, PC);
+concept drift (relabelling) and continual learning (alternating tasks) are analysis steps on the prepared
+dataset; the behavioural models and DQN are self-contained simulations."""
+
+from __future__ import annotations
+
+import json
+
+from learnscope.config import make_run
+
+SIMULATIONS = ("sensorimotor", "reversal", "fear_conditioning", "reinforcement")
+LR_GRIDS = ("depth", "batch_size", "few_data", "cnn")
+FIGURES = ("interference", "weight_space", "target_alignment", "prospective_index", "depth", "batch_size", "concept_drift",
+           "continual", "few_data", "cnn", *SIMULATIONS)
+
+
+def options(cfg: dict, section: str) -> str:
+    """An experiment's options for its analysis step (JSON): everything but its claim thresholds."""
+    return json.dumps({k: v for k, v in cfg["prospective_configuration"][section].items() if k != "claims"}, sort_keys=True)
+
+
+def rule(label: str, lr: float, inference_steps: int, sec: dict) -> dict:
+    """BP (plain SGD) or PC at learning rate ``lr``."""
+    if label == "BP":
+        return {"name": "sgd", "lr": lr}
+    return {"name": "predictive_coding", "lr": lr, "inference_steps": inference_steps, "inference_rate": sec["inference_rate"]}
+
+
+def grid_runs(cfg: dict, sec: dict, conditions: list) -> list[dict]:
+    """Runs of (condition label, model, train, PC inference steps) x rule x its lr grid x seeds."""
+    return [
+        make_run(cfg, dataset=sec["dataset"], model=model, rule=rule(label_rule, lr, steps, sec), train=train,
+                 record=sec["record"], seed=seed, rule_label=label_rule, model_label=str(label))
+        for label, model, train, steps in conditions
+        for label_rule in ("BP", "PC")
+        for lr in sec["lrs"][label_rule]
+        for seed in sec["seeds"]
+    ]
+
+
+def depth_conditions(sec: dict) -> list:
+    """Fig. 3f-h: depth L = weight layers, width ``width``, bias-free; PC gets T = steps_per_layer * L."""
+    model = lambda L: {"kind": "mlp", "hidden": [sec["width"]] * (L - 1), "activation": sec["activation"], "bias": False, "init": sec["init"]}
+    return [(L, model(L), sec["train"], sec["inference_steps_per_layer"] * L) for L in sec["depths"]]
+
+
+def batch_conditions(sec: dict) -> list:
+    """Fig. 4b-c: the same number of training samples seen at every batch size."""
+    train = lambda B: {"steps": sec["samples"] // B, "batch_size": B}
+    return [(B, sec["model"], train(B), sec["inference_steps"]) for B in sec["batch_sizes"]]
+
+
+def few_data_conditions(sec: dict) -> list:
+    """Fig. 4h: ``per_class`` training images of each class, the same number of epochs at every size."""
+    train = lambda n: {"per_class": n, "batch_size": sec["batch_size"], "steps": sec["epochs"] * n * sec["n_classes"] // sec["batch_size"]}
+    return [(n, sec["model"], train(n), sec["inference_steps"]) for n in sec["per_class"]]
+
+
+def cnn_conditions(sec: dict) -> list:
+    """Fig. 4i: one conv net (PC by autograd through its conv layers)."""
+    return [("cnn", sec["model"], sec["train"], sec["inference_steps"])]
+
+
+CONDITIONS = {"depth": depth_conditions, "batch_size": batch_conditions, "few_data": few_data_conditions, "cnn": cnn_conditions}
+
+
+def runs(cfg: dict) -> dict[str, list[dict]]:
+    """Learning-rate grid experiment -> its runs."""
+    pc = cfg["prospective_configuration"]
+    return {name: grid_runs(cfg, pc[name], CONDITIONS[name](pc[name])) for name in LR_GRIDS}
+
+
+def figures(cfg: dict) -> dict:
+    pc = cfg["prospective_configuration"]
+    return {name: {"inputs": [f"results/prospective_configuration/{name}.csv"], "options": {**pc[name]}} for name in FIGURES}

@@ -1,0 +1,1 @@
+"""Study `robust_rnn`: its plan (``plan``)."""

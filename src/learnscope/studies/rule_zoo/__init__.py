@@ -1,0 +1,1 @@
+"""Study `rule_zoo`: its plan (``plan``)."""

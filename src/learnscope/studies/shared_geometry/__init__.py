@@ -1,0 +1,1 @@
+"""Study `shared_geometry`: its plan (``plan``)."""
