@@ -303,6 +303,24 @@ class SymmetryTracker:
             return hom
         return hom + 2.0 * self.eta / (1.0 - self.tau) * self.buffers[id(g)].value()
 
+    def state(self) -> dict:
+        """What the tracker has accumulated (for resumable training): step count, initial values, drives."""
+        bufs = [self.buffers[id(g)] for g in self.groups if g.family != "translation"]
+        return {
+            "k": self.k,
+            "x0": [torch.from_numpy(self.x0[id(g)]) for g in self.groups],
+            "buffers": [torch.from_numpy(b) if self.beta == 0.0 else [torch.from_numpy(b.a1), torch.from_numpy(b.a2)] for b in bufs],
+        }
+
+    def load_state(self, state: dict) -> None:
+        self.k = int(state["k"])
+        self.x0 = {id(g): x.numpy().copy() for g, x in zip(self.groups, state["x0"])}
+        for g, b in zip([g for g in self.groups if g.family != "translation"], state["buffers"]):
+            if self.beta == 0.0:
+                self.buffers[id(g)] = b.numpy().copy()
+            else:
+                self.buffers[id(g)].a1, self.buffers[id(g)].a2 = b[0].numpy().copy(), b[1].numpy().copy()
+
     def record(self) -> dict[str, np.ndarray]:
         """Arrays of this record point, keyed ``<family>/<layer>/<series>`` (``empirical``, ``gradient_flow`` and
         ``theory`` for sgd / momentum, ``reference`` for every other rule), plus ``time``."""
