@@ -1,6 +1,9 @@
 # learnscope — the two commands (see README.md):
 #   make figures   create the environment if missing, then build every figure (snakemake figures/all)
 #   make test      create the environment if missing, then run the whole test suite
+#   make paper-shape  the paper tier's configuration on tiny real-format datasets, end to end in a temporary copy
+#   make gpu-check    CPU-vs-GPU records per model kind and a paper-tier job's steps/s (skips without CUDA)
+#   (both: docs/paper_tier.md)
 # Options: make figures CORES=8 ARGS="--configfile config/smoke.yaml"
 
 PYTHON ?= python3
@@ -11,7 +14,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.learnscope-installed
 RUN    := PATH="$(abspath $(BIN)):$$PATH" DVC_NO_ANALYTICS=1
 
-.PHONY: env figures test repro findings clean-results
+.PHONY: env figures test repro findings clean-results paper-shape gpu-check
 
 env: $(STAMP)
 
@@ -33,6 +36,12 @@ repro: $(STAMP)
 
 findings: $(STAMP)   # docs/findings.md, the cross-study findings, from the last build's results/cross_study/findings.md
 	$(RUN) $(BIN)/learnscope claims findings-page --inputs results/cross_study/findings.md --out docs/findings.md
+
+paper-shape: $(STAMP)
+	$(RUN) $(BIN)/python -m benchmarks.paper_shape --cores $(if $(filter all,$(CORES)),2,$(CORES)) $(ARGS)
+
+gpu-check: $(STAMP)
+	$(RUN) $(BIN)/python -m benchmarks.gpu_check $(ARGS)
 
 clean-results:
 	rm -rf results/runs results/rule_zoo results/claims.md figures/all figures/*/ logs

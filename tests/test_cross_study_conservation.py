@@ -77,15 +77,18 @@ def _relerr(emp, pred) -> float:
 
 
 def test_mlp_batchnorm_blocks_and_groups():
-    """Batch norm after each hidden Linear (no bias there); the MLP's groups: scale per hidden Linear,
-    rescale per consecutive Linear pair (the read-out included), translation of the read-out."""
+    """Batch norm after each hidden Linear (no bias there); the MLP's groups: scale per hidden Linear (a
+    control without batch norm after it), rescale per consecutive Linear pair (the read-out included; a
+    control with batch norm between), translation of the read-out."""
     plain, bn = _mlp(False), _mlp(True)
     assert isinstance(bn.net.fc1[1], torch.nn.BatchNorm1d) and bn.net.fc1[0].bias is None and bn.net.out.bias is not None
     assert len(plain.net.fc1) == 2 and plain.net.fc1[0].bias is not None
     # the first layer's weights are drawn first: the same with and without batch norm
     torch.testing.assert_close(plain.net.fc1[0].weight, bn.net.fc1[0].weight)
     groups = {(g.family, g.layer): len(g.value()) for g in symmetry_groups(plain)}
-    assert groups == {("scale", "fc1"): 12, ("scale", "fc2"): 10, ("rescale", "fc1_fc2"): 12, ("rescale", "fc2_out"): 10, ("translation", "out"): 11}
+    assert groups == {("scale_control", "fc1"): 12, ("scale_control", "fc2"): 10, ("rescale", "fc1_fc2"): 12, ("rescale", "fc2_out"): 10, ("translation", "out"): 11}
+    families = {(g.family, g.layer) for g in symmetry_groups(bn)}
+    assert families == {("scale", "fc1"), ("scale", "fc2"), ("rescale_control", "fc1_fc2"), ("rescale_control", "fc2_out"), ("translation", "out")}
     w1, b1, w2 = plain.net.fc1[0].weight, plain.net.fc1[0].bias, plain.net.fc2[0].weight
     rescale = next(g for g in symmetry_groups(plain) if g.layer == "fc1_fc2").value()
     expected = (w2.detach() ** 2).sum(0) - (w1.detach() ** 2).sum(1) - b1.detach() ** 2
@@ -106,7 +109,7 @@ def test_other_rules_record_quantities_without_theory(rule):
     records, _, tracker = _track(ZOO[rule])
     keys = set(records[-1])
     assert not any(k.endswith("/theory") for k in keys)
-    for name in ("translation/out", "rescale/fc1_fc2", "rescale/fc2_out", "scale/fc1"):
+    for name in ("translation/out", "rescale/fc1_fc2", "rescale/fc2_out", "scale_control/fc1"):
         assert {f"{name}/empirical", f"{name}/reference", f"{name}/gradient_flow"} <= keys
     assert not tracker.exact and records[-1]["rescale/fc1_fc2/empirical"].shape == (12,)
     emp = _series(records, "rescale/fc1_fc2/empirical")
@@ -127,7 +130,7 @@ def test_sgd_laws_exact_on_mlp():
     records, _, _ = _track(ZOO["sgd"])
     for name in ("translation/out", "rescale/fc1_fc2", "rescale/fc2_out"):
         assert _relerr(_series(records, f"{name}/empirical"), _series(records, f"{name}/theory")) <= 1e-10, name
-    assert _relerr(_series(records, "scale/fc1/empirical"), _series(records, "scale/fc1/theory")) >= 1e-3  # no batch norm: broken
+    assert _relerr(_series(records, "scale_control/fc1/empirical"), _series(records, "scale_control/fc1/theory")) >= 1e-3  # no batch norm: broken
 
     recs, _, _ = _track(ZOO["sgd"], batchnorm=True, exact_bn=True)
     for layer in ("fc1", "fc2"):
@@ -154,7 +157,7 @@ def test_adam_reference_is_the_orthogonal_step_law():
         dw, db = w.detach() - before_w, b.detach() - before_b
         cross += (2 * (before_w * dw).sum(1) + 2 * before_b * db).numpy()
     rec = tracker.record()
-    np.testing.assert_allclose(rec["scale/fc2/empirical"] - rec["scale/fc2/reference"], cross, rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(rec["scale_control/fc2/empirical"] - rec["scale_control/fc2/reference"], cross, rtol=1e-9, atol=1e-14)
     assert np.abs(cross).max() > 1e-6  # Adam's steps do leave the sphere
     np.testing.assert_allclose(rec["translation/out/reference"], tracker.x0[id(next(gr for gr in tracker.groups if gr.family == "translation"))])
 

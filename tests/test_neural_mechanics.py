@@ -261,14 +261,15 @@ def test_tracker_momentum_close(digits, tmp_path):
 @pytest.mark.parametrize("batchnorm,lr", [(True, 0.1), (False, 0.05)])
 def test_tracker_on_tiny_vgg(digits, tmp_path, batchnorm, lr):
     """The paper-scale model kind: a VGG with scaled-down widths gets the same groups as ConvNet (scale
-    per conv, rescale per consecutive conv pair, also across a max-pool, translation of the read-out), and
+    per conv, a control without batch norm, rescale per consecutive conv pair, also across a max-pool, translation of the read-out), and
     at lambda = 0 the closed form tracks the symmetric family far better than the gradient-flow law."""
     cfg, ds = digits
     model = {"kind": "vgg", "cfg": "11", "width_scale": 0.125, "hidden": [], "batchnorm": batchnorm}
     with _tracked_run(cfg, ds, tmp_path, model, {"name": "sgd", "lr": lr}) as run:
         names = {n.split("/")[2] for n in run.tracked_names if n.startswith("symmetry/") and n.count("/") == 3}
         assert names == {*(f"conv{i}" for i in range(1, 9)), *(f"conv{i}_conv{i + 1}" for i in range(1, 8)), "out"}
-        assert run.tracked("symmetry/scale/conv3/empirical").shape == (7, 32)
+        scale = "scale" if batchnorm else "scale_control"  # a conv is a scale group only with batch norm after it
+        assert run.tracked(f"symmetry/{scale}/conv3/empirical").shape == (7, 32)
         assert run.tracked("symmetry/translation/out/empirical").shape == (7, 65)
         name = "scale/conv3" if batchnorm else "rescale/conv2_conv3"  # the rescale pair spans the pool after conv2
         emp, th, gf = (run.tracked(f"symmetry/{name}/{k}") for k in ("empirical", "theory", "gradient_flow"))

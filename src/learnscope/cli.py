@@ -52,7 +52,10 @@ def cmd_train(a: argparse.Namespace) -> None:
     from learnscope.record import open_run
     from learnscope.train.ensemble_jobs import train_job
 
-    path = train_job(_json(a.run), load_prepared(a.data) if a.data else None, a.out, threads=a.threads, directory=a.ensembles)
+    from learnscope.train.resume import ResumePolicy
+
+    resume = ResumePolicy(every_seconds=a.resume_every or None, every_steps=a.resume_every_steps)
+    path = train_job(_json(a.run), load_prepared(a.data) if a.data else None, a.out, threads=a.threads, directory=a.ensembles, resume=resume)
     with open_run(path) as run:
         note = f" at step {run.diverged_at_step} (recorded as diverged)" if run.diverged else ""
         print(f"{path}: {run.status}{note}")
@@ -163,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.add_argument("--threads", type=int, default=1)
     s.add_argument("--ensembles", help="seed-ensemble manifests, size and staged records (the workflow's results/ensembles; see learnscope.train.ensemble_jobs)")
+    s.add_argument("--resume-every", type=float, default=300.0, metavar="SECONDS",
+                   help="save the training state beside --out this often, resumed by a rerun (0: never; see learnscope.train.resume)")
+    s.add_argument("--resume-every-steps", type=int, metavar="N", help="save at every N-th step (epoch, online tasks) instead (tests)")
     s.set_defaults(func=cmd_train)
 
     s = sub.add_parser("train-ensemble", help="train several seeds of one run config in one vectorised process")

@@ -16,6 +16,7 @@ import jsonschema
 import yaml
 
 from learnscope.errors import ConfigError
+from learnscope.record.identity import dataset_identity
 
 
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader: the same data, ~10x faster
@@ -111,7 +112,8 @@ def make_run(
     """The fully resolved identity of one training run: everything that determines its record.
 
     The dataset's own spec (``data.<name>`` of params) is copied in, so two runs on differently
-    prepared data never share an id, and the run file carries the complete config.
+    prepared data never share an id, and the run file carries the complete config; where the raw files
+    come from (``root``, ``download``) is not part of it (``learnscope.record.identity.dataset_identity``).
     """
     if dataset not in cfg.get("data", {}):
         raise ConfigError(
@@ -119,7 +121,7 @@ def make_run(
             f"(defined: {', '.join(sorted(cfg.get('data', {}))) or 'none'})"
         )
     return {
-        "dataset": {"name": dataset, **cfg["data"][dataset]},
+        "dataset": dataset_identity(dataset, cfg["data"][dataset]),
         "model": dict(model),
         "rule": dict(rule),
         "train": dict(train),

@@ -21,7 +21,7 @@ rule train:
     threads: 1
     resources:
         mem_mb=2000,
-        runtime=60,
+        runtime=lambda wc, attempt: 60 * attempt,  # minutes; a retry resumes the saved state (learnscope.train.resume)
         gpu=config["runtime"]["gpus"],
     cache: True
     shell:

@@ -16,6 +16,9 @@ too; each seed's slice of the stacks is copied into its own module for its check
 the same HDF5 record as alone (equal to float tolerance: batched matrix products may round
 differently from unbatched ones, so the bytes are not guaranteed identical).
 
+A vectorised ensemble saves no resume state (``learnscope.train.resume``): a killed leader retrains its
+ensemble from the start, and the runs it would have staged are trained by their own jobs.
+
 Not vectorised (``vectorisable`` says why; ``train_ensemble`` then trains those runs one by one with
 ``train_run``): predictive coding (an inference loop with its own state per step), trackers (stateful
 observers of a module every step), per-step quantities other than ``ENSEMBLE_PER_STEP``, and models
@@ -49,6 +52,7 @@ from learnscope.rules.gradient import make_optimizer
 from learnscope.train.device import deterministic_settings, resolve_device
 from learnscope.train.loop import batches, train_run
 from learnscope.train.recorder import Recorder, as_input, loss_function, record_schedule
+from learnscope.train.resume import NEVER, ResumePolicy
 
 VECTORISED_RULES = ("sgd", "momentum", "adam", "feedback_alignment", "information_alignment")
 ENSEMBLE_PER_STEP = ("batch_loss", "grad_norm", "param_norm")
@@ -145,11 +149,12 @@ class _Objective(nn.Module):
         return out, loss, extra
 
 
-def train_ensemble(runs: list[dict], dataset: Dataset, outs: list[str | Path], threads: int = 1) -> list[Path]:
+def train_ensemble(runs: list[dict], dataset: Dataset, outs: list[str | Path], threads: int = 1, resume: ResumePolicy = NEVER) -> list[Path]:
     """Train ``runs`` (one configuration, several seeds) and write ``outs[i]`` for ``runs[i]``.
 
     Each record equals ``train_run(runs[i], dataset, outs[i])``'s to float tolerance. Runs that cannot
-    be vectorised (see :func:`vectorisable`) are trained one after another with ``train_run``.
+    be vectorised (see :func:`vectorisable`) are trained one after another with ``train_run`` (each
+    resumable under ``resume``); a vectorised ensemble saves no resume state (a killed one starts over).
     """
     if len(runs) != len(outs) or not runs:
         raise ConfigError(f"train_ensemble needs one output per run (got {len(runs)} runs, {len(outs)} outputs)")
@@ -160,7 +165,9 @@ def train_ensemble(runs: list[dict], dataset: Dataset, outs: list[str | Path], t
     if reason is not None or len(runs) == 1:
         if reason:
             print(f"ensemble of {len(runs)}: {reason}; training the runs one by one", file=sys.stderr)
-        return [train_run(r, dataset, o, threads=threads) for r, o in zip(runs, outs)]
+        return [train_run(r, dataset, o, threads=threads, resume=resume) for r, o in zip(runs, outs)]
+    if resume != NEVER:
+        print(f"ensemble of {len(runs)}: vectorised seed ensembles save no resume state; a killed one starts over", file=sys.stderr)
     return _train_vectorised(runs, dataset, [Path(o) for o in outs], threads)
 
 

@@ -34,6 +34,7 @@ from learnscope.provenance import step_digest
 from learnscope.record.identity import run_id as make_run_id
 from learnscope.train.ensemble import ensemble_key, train_ensemble, vectorisable
 from learnscope.train.loop import train_run
+from learnscope.train.resume import NEVER, ResumePolicy, side_dir
 
 
 MAX_SEEDS = "max_seeds"
@@ -81,13 +82,14 @@ def ensemble_size(directory: str | Path | None) -> int:
     return int(path.read_text()) if path is not None and path.exists() else 1
 
 
-def train_job(run: dict, dataset, out: str | Path, *, threads: int = 1, directory: str | Path | None = None) -> Path:
-    """Produce ``out`` for ``run``: from a staged ensemble record, as an ensemble leader, or alone."""
+def train_job(run: dict, dataset, out: str | Path, *, threads: int = 1, directory: str | Path | None = None, resume: ResumePolicy = NEVER) -> Path:
+    """Produce ``out`` for ``run``: from a staged ensemble record, as an ensemble leader, or alone (alone:
+    resumable under ``resume``; a run with saved resume state resumes alone rather than lead an ensemble)."""
     out = Path(out)
     max_seeds = ensemble_size(directory)
     manifest = Path(directory) / f"{ensemble_key(run)}.json" if directory else None
-    if max_seeds < 2 or manifest is None or not manifest.exists():
-        return train_run(run, dataset, out, threads=threads)
+    if max_seeds < 2 or manifest is None or not manifest.exists() or (side_dir(out) / "state.pt").exists():
+        return train_run(run, dataset, out, threads=threads, resume=resume)
     siblings: dict[str, dict] = json.loads(manifest.read_text())
     rid, code = make_run_id(run), step_digest("train")
     staged_dir = manifest.parent / "staged"
@@ -110,7 +112,7 @@ def train_job(run: dict, dataset, out: str | Path, *, threads: int = 1, director
         runs = [run] + [sib for _, sib in others]
         outs = [out] + [staged_dir / f"{sid}.h5" for sid, _ in others]
         print(f"{out}: training as the leader of a seed ensemble of {len(runs)}", file=sys.stderr)
-        train_ensemble(runs, dataset, outs, threads=threads)
+        train_ensemble(runs, dataset, outs, threads=threads, resume=resume)
         return out
 
 

@@ -3,6 +3,9 @@
 Runs on an online task (``learnscope.data.online``: no prepared file, fresh samples every epoch) go to the
 epoch loop of ``learnscope.train.online``.
 
+With a ``ResumePolicy``, the loop saves its state beside the record every few minutes and a restarted job
+resumes from it (``learnscope.train.resume``).
+
 A run whose loss becomes NaN or infinite stops there and is written with status ``diverged`` (the
 records up to that point are kept); it is a result, not a crash of the pipeline.
 """
@@ -28,6 +31,7 @@ from learnscope.record import RunWriter
 from learnscope.rules import build_rule
 from learnscope.train.online import train_online
 from learnscope.train.recorder import Recorder, as_input, loss_function, record_schedule
+from learnscope.train.resume import NEVER, Resumable, ResumePolicy, load_rng_state, load_rule_state, rng_state, rule_state
 
 
 def batches(n: int, batch_size: int, steps: int, seed: int):
@@ -57,14 +61,15 @@ def per_class_subset(dataset: Dataset, per_class: int, seed: int) -> Dataset:
     return dataclasses.replace(dataset, x_train=dataset.x_train[idx], y_train=dataset.y_train[idx])
 
 
-def train_run(run: dict, dataset: Dataset | None, out: str | Path, threads: int = 1) -> Path:
+def train_run(run: dict, dataset: Dataset | None, out: str | Path, threads: int = 1, resume: ResumePolicy = NEVER) -> Path:
     """Train the run described by ``run`` (see ``learnscope.config.make_run``) and write its record.
 
     ``dataset`` is the prepared dataset, or None for a run on an online task. ``train.per_class`` trains
     on a subset of the training split (``per_class_subset``, seeded by the data seed); the record's train
-    metrics are then measured on that subset."""
+    metrics are then measured on that subset. ``resume``: when to save the training state beside ``out``
+    (``learnscope.train.resume``); a state saved there for this run and code is resumed from."""
     if is_online(run["dataset"]):
-        return train_online(run, out, threads)
+        return train_online(run, out, threads, resume)
     if dataset is None:
         raise ConfigError(f"run on dataset {run['dataset']['name']!r} needs its prepared file (--data data/prepared/<name>.h5)")
     device = resolve_device(run["device"])
@@ -88,29 +93,46 @@ def train_run(run: dict, dataset: Dataset | None, out: str | Path, threads: int 
     y_train = as_input(dataset.y_train, device, dtype)
 
     schedule = record_schedule(steps, int(run["record"]["points"]), run["record"].get("spacing", "linear"))
-    writer = RunWriter(out, run, make_run_id(run), step_digest("train"), len(schedule), runtime)
-    progress = Progress(f"train {make_run_id(run)}", steps)
+    rid, code = make_run_id(run), step_digest("train")
+    side = Resumable(out, run, rid, code, resume)
+    saved = side.load()
+    writer = RunWriter(out, run, rid, code, len(schedule), runtime)
+    progress = Progress(f"train {rid}", steps)
     try:
-        recorder = Recorder(writer, model, rule, dataset, run["record"], device, dtype)
+        recorder = Recorder(side.journal(writer), model, rule, dataset, run["record"], device, dtype)
         data_seed = int(train.get("data_seed", seed))
         batch_iter = batches(len(x_train), batch_size, steps, data_seed)
         record_at = set(int(s) for s in schedule)
-        diverged_at = -1
-        for step in range(steps + 1):
+        diverged_at, start, loss = -1, 0, None
+        if saved is not None:
+            start = saved["position"]
+            side.replay(writer, saved["rows"])
+            model.load_state_dict(saved["model"])
+            load_rule_state(rule, saved["rule"])
+            recorder.load_state(saved["recorder"])
+            load_rng_state(saved["rng"], device)
+            for _ in range(start):  # the batch stream is a function of its seed: advance it past the steps done
+                next(batch_iter)
+        for step in range(start, steps + 1):
+            if step < steps and side.due(step, start):
+                side.save(step, writer.row, {"model": model.state_dict(), "rule": rule_state(rule), "recorder": recorder.state(), "rng": rng_state(device)})
             if step in record_at:
                 recorder.record(step)
-                progress.update(step, **({"loss": float(res.loss)} if step else {}))
+                progress.update(step, **({"loss": loss} if loss is not None else {}))
             if step == steps:
                 break
             idx = torch.as_tensor(next(batch_iter), device=device)
             recorder.before_step()
             res = rule.step(model, x_train[idx], y_train[idx], loss_fn)
             recorder.after_step(res)
-            if not math.isfinite(float(res.loss)):
+            loss = float(res.loss)
+            if not math.isfinite(loss):
                 diverged_at = step
                 break
         status = "diverged" if diverged_at >= 0 else "complete"
-        return writer.close(status, {k: np.asarray(v) for k, v in recorder.per_step.items()}, diverged_at)
+        path = writer.close(status, {k: np.asarray(v) for k, v in recorder.per_step.items()}, diverged_at)
     except BaseException:
         writer.abort()
         raise
+    side.finish()
+    return path

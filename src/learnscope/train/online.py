@@ -37,6 +37,7 @@ from learnscope.record import RunWriter
 from learnscope.record.identity import run_id as make_run_id
 from learnscope.rules import build_rule
 from learnscope.train.device import deterministic_settings
+from learnscope.train.resume import NEVER, Resumable, ResumePolicy, load_rng_state, load_rule_state, rng_state, rule_state
 
 LOSSES = ("cross_entropy", "mse_onehot")
 
@@ -56,8 +57,9 @@ def _rng(seed: int, stream: int) -> np.random.Generator:
     return np.random.default_rng([seed, stream])
 
 
-def train_online(run: dict, out: str | Path, threads: int = 1) -> Path:
-    """Train the online-task run ``run`` (see ``learnscope.config.make_run``) and write its record."""
+def train_online(run: dict, out: str | Path, threads: int = 1, resume: ResumePolicy = NEVER) -> Path:
+    """Train the online-task run ``run`` (see ``learnscope.config.make_run``) and write its record; with
+    ``resume``, the state is saved at the start of an epoch and a matching saved state resumed from."""
     if run["device"] not in ("cpu", "auto"):
         raise ConfigError(f"online tasks train on the CPU (runtime.device is {run['device']!r}; use cpu or auto)")
     runtime = deterministic_settings(torch.device("cpu"), threads)
@@ -83,11 +85,24 @@ def train_online(run: dict, out: str | Path, threads: int = 1) -> Path:
     traj_epochs = sorted({int(e) for e in rec.get("trajectory_epochs", [0]) if 0 <= int(e) <= epochs} | {epochs})
     batch_rng, val_rng = _rng(seed, 19), _rng(seed, 23)
 
-    writer = RunWriter(out, run, make_run_id(run), step_digest("train"), epochs + 1, runtime)
-    progress = Progress(f"train {make_run_id(run)} (epochs)", epochs)
+    rid, code = make_run_id(run), step_digest("train")
+    side = Resumable(out, run, rid, code, resume)
+    saved = side.load()
+    writer = RunWriter(out, run, rid, code, epochs + 1, runtime)
+    progress = Progress(f"train {rid} (epochs)", epochs)
     try:
         writer.write_static("probe", {"x": probe_x, "labels": probe_y, "cluster": probe_c, "index": np.arange(len(probe_y))})
-        trajectories, batch_losses, diverged_at = [], [], -1
+        journal = side.journal(writer)
+        trajectories, batch_losses, diverged_at, start = [], [], -1, 0
+        if saved is not None:
+            start = saved["position"]
+            side.replay(writer, saved["rows"])
+            model.load_state_dict(saved["model"])
+            load_rule_state(rule, saved["rule"])
+            load_rng_state(saved["rng"], torch.device("cpu"))
+            batch_rng.bit_generator.state, val_rng.bit_generator.state = saved["streams"]
+            trajectories = [t.numpy() for t in saved["trajectories"]]
+            batch_losses = saved["batch_losses"].tolist()
 
         @torch.no_grad()
         def evaluate(x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
@@ -98,15 +113,21 @@ def train_online(run: dict, out: str | Path, threads: int = 1) -> Path:
             finally:
                 model.train()
 
-        for epoch in range(epochs + 1):
+        for epoch in range(start, epochs + 1):
+            if epoch < epochs and side.due(epoch, start):
+                side.save(epoch, writer.row, {
+                    "model": model.state_dict(), "rule": rule_state(rule), "rng": rng_state(torch.device("cpu")),
+                    "streams": [batch_rng.bit_generator.state, val_rng.bit_generator.state],
+                    "trajectories": [torch.from_numpy(t) for t in trajectories], "batch_losses": torch.tensor(batch_losses, dtype=torch.float64),
+                })
             x_val, y_val, _ = map(as_t, task.sample(int(train["validation_samples"]), val_rng))
             val_loss, _ = evaluate(x_val, y_val)
             if epoch > 0:
                 rule.epoch_end(val_loss)
             loss, acc = evaluate(x_eval, y_eval)
             ckpt = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
-            writer.record(epoch * (per_epoch // batch_size), scalars={"loss": loss, "acc": acc, "val_loss": val_loss, "lr": rule.learning_rate()},
-                          checkpoints=ckpt, activations={})
+            journal.record(epoch * (per_epoch // batch_size), scalars={"loss": loss, "acc": acc, "val_loss": val_loss, "lr": rule.learning_rate()},
+                           checkpoints=ckpt, activations={})
             progress.update(epoch, loss=loss, acc=acc)
             if epoch in traj_epochs:
                 with torch.no_grad():
@@ -125,7 +146,9 @@ def train_online(run: dict, out: str | Path, threads: int = 1) -> Path:
         done = [e for e in traj_epochs if e <= epoch][: len(trajectories)]
         writer.write_static("trajectories", {"epoch": np.asarray(done, dtype=np.int64), "hidden": np.stack(trajectories).astype(np.float32)})
         status = "diverged" if diverged_at >= 0 else "complete"
-        return writer.close(status, {"batch_loss": np.asarray(batch_losses)}, diverged_at)
+        path = writer.close(status, {"batch_loss": np.asarray(batch_losses)}, diverged_at)
     except BaseException:
         writer.abort()
         raise
+    side.finish()
+    return path

@@ -151,6 +151,16 @@ class Recorder:
         tracked = {f"{n}/{k}": v for n, tr in self.trackers.items() for k, v in tr.record().items()}
         self.writer.record(step, scalars=scalars, checkpoints=ckpt, activations=acts, tracked=tracked)
 
+    def state(self) -> dict:
+        """What the recorder has accumulated between record points (for resumable training)."""
+        return {"per_step": {n: torch.tensor(v, dtype=torch.float64) for n, v in self.per_step.items()},
+                "trackers": {n: tr.state() for n, tr in self.trackers.items()}}
+
+    def load_state(self, state: dict) -> None:
+        self.per_step = {n: state["per_step"][n].tolist() for n in self.per_step_names}
+        for n, tr in self.trackers.items():
+            tr.load_state(state["trackers"][n])
+
     def before_step(self) -> None:
         for tr in self.trackers.values():
             tr.before_step()

@@ -1,18 +1,26 @@
 """Exact theory of symmetry-constrained neuron dynamics, recorded online (Kunin et al., ICLR 2021,
 "Neural Mechanics: Symmetry and Broken Conservation Laws in Deep Learning Dynamics").
 
-Groups of parameters (found from the model's layer blocks, whether or not the symmetry holds there, so
-that the laws can also be applied where they should fail, as negative controls):
+Groups of parameters, found from the model's layer blocks and classified from its architecture (the
+module chain in execution order, ``_chain``): a group whose symmetry the architecture has is recorded
+under its family's name, one whose symmetry it lacks under ``<family>_control``, the same law applied
+where it should fail (a negative control):
 
 - translation, per input column j of the read-out Linear (bias as one more column):
   y_j = sum_c W[c, j]. Softmax makes <g, 1_A> = 0.
-- scale, per output channel k of every conv block: x_k = |W[k]|^2 + b_k^2. Batch norm after the conv
-  makes <g, theta_A> = 0.
-- rescale, per channel c between consecutive conv blocks l, l+1 (outgoing minus incoming):
-  D_c = |W_{l+1}[:, c]|^2 - (|W_l[c]|^2 + b_l[c]^2). ReLU makes <g, theta_out - theta_in> = 0.
-- the same for hidden Linear blocks (an MLP's, or a conv net's fully connected head): scale per hidden
-  unit (its incoming row and bias; batch norm after the Linear makes it hold), rescale per hidden unit
-  between its Linear and the next Linear (the read-out included; ReLU makes it hold).
+- scale, per output unit k of every conv block and every hidden Linear block: x_k = |W[k]|^2 + b_k^2.
+  Batch norm directly after the layer makes unit k scale-invariant, <g, theta_A> = 0; without it (a plain
+  conv, a fully connected layer followed by ReLU, a conv whose output joins a residual sum) the group is
+  ``scale_control``. Only per-unit normalisation counts (batch norm): layer norm rescales all units of a
+  layer together and gives no per-unit symmetry.
+- rescale, per channel c between consecutive conv blocks l, l+1 (outgoing minus incoming), and per hidden
+  unit between consecutive Linear blocks (the read-out included):
+  D_c = |W_{l+1}[:, c]|^2 - (|W_l[c]|^2 + b_l[c]^2). A positively homogeneous map between the two (ReLU,
+  leaky ReLU, identity, max / average pooling, dropout, flatten) and no normalisation makes
+  <g, theta_out - theta_in> = 0; otherwise (batch norm or tanh between) the group is ``rescale_control``.
+
+A module with its own forward (a residual block, the RNN's recurrence) is opaque: what happens inside it
+is not a chain, so a layer whose output enters or leaves one has no derived scale or rescale symmetry.
 
 Predictions with learning rate eta, weight decay lambda, momentum beta, dampening tau and time
 t = eta (1 - tau) k at step k (torch heavy ball, ``v <- beta v + (1 - tau) d``, d = g + lambda theta):
@@ -68,6 +76,7 @@ class _Group:
         # role "cols": sum over all but dim 1 (one value per input unit); role "bias": elementwise;
         # role "colsum" / "bias_total": translation column sums (linear in theta).
         self.family, self.layer, self.parts = family, layer, parts
+        self.law = family.removesuffix("_control")  # the law applied (a control applies it where it fails)
 
     def _reduce(self, tensors: list[torch.Tensor]) -> np.ndarray:
         out = None
@@ -107,25 +116,60 @@ def _blocks(model: nn.Module) -> list[tuple[str, nn.Conv2d | None, nn.Linear | N
     return out
 
 
+_OPAQUE = None  # a boundary of a module with its own forward: the chain does not continue through it
+_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+_HOMOGENEOUS = (nn.ReLU, nn.LeakyReLU, nn.Identity, nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.Flatten, nn.Dropout)
+
+
+def _chain(module: nn.Module) -> list[nn.Module | None]:
+    """The leaf modules of ``module`` in execution order: a Sequential's children in turn; any other
+    module with children has its own forward, so each child is a chain of its own between ``_OPAQUE``s."""
+    if isinstance(module, nn.Sequential):
+        return [leaf for child in module for leaf in _chain(child)]
+    children = list(module.children())
+    if not children:
+        return [module]
+    return [leaf for child in children for leaf in (_OPAQUE, *_chain(child), _OPAQUE)]
+
+
+def _position(chain: list, layer: nn.Module) -> int:
+    return next(i for i, m in enumerate(chain) if m is layer)
+
+
+def scale_invariant(chain: list, layer: nn.Module) -> bool:
+    """Whether batch norm directly follows ``layer`` in ``chain``: its units are then scale-invariant."""
+    i = _position(chain, layer)
+    return i + 1 < len(chain) and isinstance(chain[i + 1], _NORMS)
+
+
+def rescale_invariant(chain: list, first: nn.Module, second: nn.Module) -> bool:
+    """Whether only positively homogeneous per-unit maps (f(a z) = a f(z) for a > 0) lie between ``first``
+    and ``second`` in ``chain``."""
+    i, j = _position(chain, first), _position(chain, second)
+    between = chain[i + 1 : j]
+    return j > i and all(m is not _OPAQUE and isinstance(m, _HOMOGENEOUS) for m in between)
+
+
+def _family(family: str, holds: bool) -> str:
+    return family if holds else f"{family}_control"
+
+
 def symmetry_groups(model: nn.Module) -> list[_Group]:
     """Translation groups of the last Linear; scale groups of every conv and every hidden Linear; rescale
-    groups of consecutive conv pairs and of consecutive Linear pairs."""
+    groups of consecutive conv pairs and of consecutive Linear pairs. Scale and rescale groups whose symmetry
+    the architecture lacks have family ``scale_control`` / ``rescale_control`` (see the module docstring)."""
     blocks = _blocks(model)
+    chain = _chain(model)
     groups: list[_Group] = []
     convs = [(n, c) for n, c, _ in blocks if c is not None]
-    for name, conv in convs:
-        parts = [(conv.weight, "rows", 1)] + ([(conv.bias, "bias", 1)] if conv.bias is not None else [])
-        groups.append(_Group("scale", name, parts))
-    for (n1, c1), (n2, c2) in zip(convs, convs[1:]):
-        parts = [(c2.weight, "cols", 1), (c1.weight, "rows", -1)] + ([(c1.bias, "bias", -1)] if c1.bias is not None else [])
-        groups.append(_Group("rescale", f"{n1}_{n2}", parts))
     linears = [(n, lin) for n, _, lin in blocks if lin is not None]
-    for name, lin in linears[:-1]:
-        parts = [(lin.weight, "rows", 1)] + ([(lin.bias, "bias", 1)] if lin.bias is not None else [])
-        groups.append(_Group("scale", name, parts))
-    for (n1, l1), (n2, l2) in zip(linears, linears[1:]):
-        parts = [(l2.weight, "cols", 1), (l1.weight, "rows", -1)] + ([(l1.bias, "bias", -1)] if l1.bias is not None else [])
-        groups.append(_Group("rescale", f"{n1}_{n2}", parts))
+    for name, layer in convs + linears[:-1]:
+        parts = [(layer.weight, "rows", 1)] + ([(layer.bias, "bias", 1)] if layer.bias is not None else [])
+        groups.append(_Group(_family("scale", scale_invariant(chain, layer)), name, parts))
+    for layers in (convs, linears):
+        for (n1, l1), (n2, l2) in zip(layers, layers[1:]):
+            parts = [(l2.weight, "cols", 1), (l1.weight, "rows", -1)] + ([(l1.bias, "bias", -1)] if l1.bias is not None else [])
+            groups.append(_Group(_family("rescale", rescale_invariant(chain, l1, l2)), f"{n1}_{n2}", parts))
     if linears:
         name, lin = linears[-1]
         parts = [(lin.weight, "colsum", 1)] + ([(lin.bias, "bias_total", 1)] if lin.bias is not None else [])
@@ -218,7 +262,7 @@ class SymmetryTracker:
             self.gamma = (1.0 - self.beta) / d
             self.omega2 = {"translation": 2.0 * self.lam / d, "scale": 4.0 * self.lam / d, "rescale": 4.0 * self.lam / d}
             self.buffers = {
-                id(g): _Driven(self.gamma, self.omega2[g.family], self.dt, len(self.x0[id(g)])) for g in self.groups if g.family != "translation"
+                id(g): _Driven(self.gamma, self.omega2[g.law], self.dt, len(self.x0[id(g)])) for g in self.groups if g.family != "translation"
             }
 
     def before_step(self) -> None:
@@ -254,10 +298,28 @@ class SymmetryTracker:
             rate = 1.0 if g.family == "translation" else 2.0
             drive = 0.0 if g.family == "translation" else self.buffers[id(g)]
             return math.exp(-rate * self.lam * t) * x0 + drive
-        hom = homogeneous(t, self.gamma, self.omega2[g.family]) * x0
+        hom = homogeneous(t, self.gamma, self.omega2[g.law]) * x0
         if g.family == "translation":
             return hom
         return hom + 2.0 * self.eta / (1.0 - self.tau) * self.buffers[id(g)].value()
+
+    def state(self) -> dict:
+        """What the tracker has accumulated (for resumable training): step count, initial values, drives."""
+        bufs = [self.buffers[id(g)] for g in self.groups if g.family != "translation"]
+        return {
+            "k": self.k,
+            "x0": [torch.from_numpy(self.x0[id(g)]) for g in self.groups],
+            "buffers": [torch.from_numpy(b) if self.beta == 0.0 else [torch.from_numpy(b.a1), torch.from_numpy(b.a2)] for b in bufs],
+        }
+
+    def load_state(self, state: dict) -> None:
+        self.k = int(state["k"])
+        self.x0 = {id(g): x.numpy().copy() for g, x in zip(self.groups, state["x0"])}
+        for g, b in zip([g for g in self.groups if g.family != "translation"], state["buffers"]):
+            if self.beta == 0.0:
+                self.buffers[id(g)] = b.numpy().copy()
+            else:
+                self.buffers[id(g)].a1, self.buffers[id(g)].a2 = b[0].numpy().copy(), b[1].numpy().copy()
 
     def record(self) -> dict[str, np.ndarray]:
         """Arrays of this record point, keyed ``<family>/<layer>/<series>`` (``empirical``, ``gradient_flow`` and

@@ -1,8 +1,9 @@
 """Stateful trackers, selected by name in ``record.trackers``: they see every step (before and after the
 update) and return arrays at each record point, written under ``trackers/<name>/`` of the run record.
 
-A tracker class takes ``(model, rule)`` and has ``before_step()``, ``after_step(step_result)`` and
-``record() -> {path: array}``.
+A tracker class takes ``(model, rule)`` and has ``before_step()``, ``after_step(step_result)``,
+``record() -> {path: array}`` and, for resumable training, ``state()`` / ``load_state(state)`` (what it has
+accumulated, as tensors and plain containers).
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ class ParameterSampleTracker:
         pass
 
     def after_step(self, res: StepResult) -> None:
+        pass
+
+    def state(self) -> dict:
+        return {}  # the sampled entries are a function of the architecture
+
+    def load_state(self, state: dict) -> None:
         pass
 
     def record(self) -> dict[str, np.ndarray]:
