@@ -3,7 +3,8 @@
 ``results/<study>/claims.json`` is a JSON list of objects with keys ``id``, ``figure``, ``claim`` (the
 published result in words), ``value`` (measured), ``threshold``, ``spread`` (over seeds, where there are
 seeds), ``gated`` (true for a reproduction gate, false for a finding only reported) and ``pass``.
-``results/claims.md`` aggregates all studies in one table.
+``results/claims.md`` aggregates all studies in one table. ``results/<study>/metrics.json`` holds the same
+claims as DVC metrics: one mapping, claim id -> its numbers and verdict (DVC ignores a JSON list).
 """
 
 from __future__ import annotations
@@ -79,6 +80,19 @@ def merge(paths: Iterable[str | Path], out: str | Path) -> list[dict]:
         raise RecordError(f"duplicate claim ids {dupes}: each claim id must be unique within a study")
     write_claims(out, rows)
     return rows
+
+
+METRIC_KEYS = ("value", "threshold", "spread", "gated", "pass")
+
+
+def metrics(rows: list[dict]) -> dict[str, dict]:
+    """The study's claims as a DVC metrics mapping: claim id -> value, threshold, spread, gated, pass
+    (``dvc metrics diff`` / ``dvc exp show`` compare these per claim; the words stay in claims.json)."""
+    return {r["id"]: {k: r[k] for k in METRIC_KEYS} for r in rows}
+
+
+def write_metrics(path: str | Path, rows: list[dict]) -> None:
+    write_text(path, json.dumps(metrics(rows), indent=2, allow_nan=False) + "\n")
 
 
 def _fmt(v) -> str:
