@@ -1,6 +1,8 @@
 # learnscope — the two commands (see README.md):
 #   make figures   create the environment if missing, then build every figure (snakemake figures/all)
 #   make test      create the environment if missing, then run the whole test suite
+#   make publish   (maintainers) build params.yaml's tier through DVC, push every output to the DVC remote and
+#                  commit dvc.lock and metrics/, so a fresh clone gets every figure with `dvc pull` (docs/dvc.md)
 # Options: make figures CORES=8 ARGS="--configfile config/smoke.yaml"
 
 PYTHON ?= python3
@@ -11,7 +13,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.learnscope-installed
 RUN    := PATH="$(abspath $(BIN)):$$PATH" DVC_NO_ANALYTICS=1
 
-.PHONY: env figures test repro findings clean-results
+.PHONY: env figures test repro publish findings clean-results
 
 env: $(STAMP)
 
@@ -30,6 +32,20 @@ test: $(STAMP)
 
 repro: $(STAMP)
 	$(RUN) $(BIN)/dvc repro $(ARGS)
+
+# publish refuses uncommitted changes (untracked files too) outside dvc.lock and metrics/: the lock it
+# commits must describe committed code. `dvc repro` runs each stage's Snakemake target (nothing, when
+# `make figures` built params.yaml's tier already) and records every output's hash.
+PUBLISHED := dvc.lock metrics
+
+publish: $(STAMP)
+	@test -z "$$(git status --porcelain -- . ':(exclude)dvc.lock' ':(exclude)metrics')" || { git status --short; \
+	  echo "make publish: commit or stash these changes first (dvc.lock must describe committed code)" >&2; exit 2; }
+	$(RUN) $(BIN)/dvc repro
+	$(RUN) $(BIN)/dvc push
+	git add $(PUBLISHED)
+	git diff --cached --quiet -- $(PUBLISHED) && echo "make publish: dvc.lock and metrics/ already committed" || \
+	  git commit -m "publish: dvc.lock and metrics of the build of $$(git rev-parse --short HEAD) (outputs pushed)" -- $(PUBLISHED)
 
 findings: $(STAMP)   # the README's cross-study findings, from the last build's results/cross_study/findings.md
 	$(RUN) $(BIN)/learnscope claims readme --inputs results/cross_study/findings.md --out README.md

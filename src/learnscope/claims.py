@@ -3,8 +3,9 @@
 ``results/<study>/claims.json`` is a JSON list of objects with keys ``id``, ``figure``, ``claim`` (the
 published result in words), ``value`` (measured), ``threshold``, ``spread`` (over seeds, where there are
 seeds), ``gated`` (true for a reproduction gate, false for a finding only reported) and ``pass``.
-``results/claims.md`` aggregates all studies in one table. ``results/<study>/metrics.json`` holds the same
-claims as DVC metrics: one mapping, claim id -> its numbers and verdict (DVC ignores a JSON list).
+``results/claims.md`` aggregates all studies in one table. ``metrics/<study>.json`` holds the same claims as
+DVC metrics: one mapping, claim id -> its numbers and verdict (DVC ignores a JSON list); it lives outside
+results/<study>, which DVC tracks as one directory, and is committed to git.
 """
 
 from __future__ import annotations

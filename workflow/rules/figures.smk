@@ -1,5 +1,5 @@
 # Figures and claims, the same for every study: each registered figure is rendered by `figure`, its
-# claims merged into results/<study>/claims.json (and metrics.json, the same claims as DVC metrics),
+# claims merged into results/<study>/claims.json (and metrics/<study>.json, the same claims as DVC metrics),
 # indexed in figures/<study>/all, and all studies tabulated in results/claims.md and figures/all.
 
 
@@ -31,7 +31,7 @@ rule study_claims:
         lambda wc: expand("results/{{study}}/claims/{figure}.json", figure=FIGURES[wc.study]),
     output:
         claims="results/{study}/claims.json",
-        metrics="results/{study}/metrics.json",
+        metrics="metrics/{study}.json",
     log:
         "logs/figures/{study}/claims.log",
     threads: 1
