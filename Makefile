@@ -1,6 +1,7 @@
 # learnscope — the two commands (see README.md):
 #   make figures   create the environment if missing, then build every figure (snakemake figures/all)
 #   make test      create the environment if missing, then run the whole test suite
+#   make pull      fetch a published build (dvc pull) and mark it up to date for Snakemake (docs/dvc.md)
 #   make publish   (maintainers) build params.yaml's tier through DVC, push every output to the DVC remote and
 #                  commit dvc.lock and metrics/, so a fresh clone gets every figure with `dvc pull` (docs/dvc.md)
 # Options: make figures CORES=8 ARGS="--configfile config/smoke.yaml"
@@ -13,7 +14,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.learnscope-installed
 RUN    := PATH="$(abspath $(BIN)):$$PATH" DVC_NO_ANALYTICS=1
 
-.PHONY: env figures test repro publish findings clean-results
+.PHONY: env figures test repro pull publish findings clean-results
 
 env: $(STAMP)
 
@@ -32,6 +33,15 @@ test: $(STAMP)
 
 repro: $(STAMP)
 	$(RUN) $(BIN)/dvc repro $(ARGS)
+
+# pull: `dvc pull` sets every file's time to when it arrived, in no order, so Snakemake would see inputs
+# newer than outputs. Once `dvc status` confirms the pulled outputs are the lock's for this checkout's code
+# and params, `snakemake --touch` restores their order (it runs nothing); then `snakemake -n` plans nothing.
+pull: $(STAMP)
+	$(RUN) $(BIN)/dvc pull
+	@$(RUN) $(BIN)/dvc status dvc.yaml | grep -q "Data and pipelines are up to date" || { $(RUN) $(BIN)/dvc status dvc.yaml; \
+	  echo "make pull: the pulled outputs are not dvc.lock's for this checkout (see above); run make figures" >&2; exit 2; }
+	$(RUN) $(BIN)/snakemake --touch --cores 1 figures/all
 
 # publish refuses uncommitted changes (untracked files too) outside dvc.lock and metrics/: the lock it
 # commits must describe committed code. `dvc repro` runs each stage's Snakemake target (nothing, when
