@@ -4,6 +4,9 @@
 #   make paper-shape  the paper tier's configuration on tiny real-format datasets, end to end in a temporary copy
 #   make gpu-check    CPU-vs-GPU records per model kind and a paper-tier job's steps/s (skips without CUDA)
 #   (both: docs/paper_tier.md)
+#   make pull      fetch a published build (dvc pull) and mark it up to date for Snakemake (docs/dvc.md)
+#   make publish   (maintainers) build params.yaml's tier through DVC, push every output to the DVC remote and
+#                  commit dvc.lock and metrics/, so a fresh clone gets every figure with `dvc pull` (docs/dvc.md)
 # Options: make figures CORES=8 ARGS="--configfile config/smoke.yaml"
 
 PYTHON ?= python3
@@ -14,7 +17,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.learnscope-installed
 RUN    := PATH="$(abspath $(BIN)):$$PATH" DVC_NO_ANALYTICS=1
 
-.PHONY: env figures test repro findings clean-results paper-shape gpu-check
+.PHONY: env figures test repro pull publish findings clean-results paper-shape gpu-check
 
 env: $(STAMP)
 
@@ -33,6 +36,29 @@ test: $(STAMP)
 
 repro: $(STAMP)
 	$(RUN) $(BIN)/dvc repro $(ARGS)
+
+# pull: `dvc pull` sets every file's time to when it arrived, in no order, so Snakemake would see inputs
+# newer than outputs. Once `dvc status` confirms the pulled outputs are the lock's for this checkout's code
+# and params, `snakemake --touch` restores their order (it runs nothing); then `snakemake -n` plans nothing.
+pull: $(STAMP)
+	$(RUN) $(BIN)/dvc pull
+	@$(RUN) $(BIN)/dvc status dvc.yaml | grep -q "Data and pipelines are up to date" || { $(RUN) $(BIN)/dvc status dvc.yaml; \
+	  echo "make pull: the pulled outputs are not dvc.lock's for this checkout (see above); run make figures" >&2; exit 2; }
+	$(RUN) $(BIN)/snakemake --touch --cores 1 figures/all
+
+# publish refuses uncommitted changes (untracked files too) outside dvc.lock and metrics/: the lock it
+# commits must describe committed code. `dvc repro` runs each stage's Snakemake target (nothing, when
+# `make figures` built params.yaml's tier already) and records every output's hash.
+PUBLISHED := dvc.lock metrics
+
+publish: $(STAMP)
+	@test -z "$$(git status --porcelain -- . ':(exclude)dvc.lock' ':(exclude)metrics')" || { git status --short; \
+	  echo "make publish: commit or stash these changes first (dvc.lock must describe committed code)" >&2; exit 2; }
+	$(RUN) $(BIN)/dvc repro
+	$(RUN) $(BIN)/dvc push
+	git add $(PUBLISHED)
+	git diff --cached --quiet -- $(PUBLISHED) && echo "make publish: dvc.lock and metrics/ already committed" || \
+	  git commit -m "publish: dvc.lock and metrics of the build of $$(git rev-parse --short HEAD) (outputs pushed)" -- $(PUBLISHED)
 
 findings: $(STAMP)   # docs/findings.md, the cross-study findings, from the last build's results/cross_study/findings.md
 	$(RUN) $(BIN)/learnscope claims findings-page --inputs results/cross_study/findings.md --out docs/findings.md

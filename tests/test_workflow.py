@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import Project, job_counts, make_project
+from conftest import BIN, Project, job_counts, make_project
 
 pytestmark = pytest.mark.integration
 
@@ -233,40 +233,39 @@ def test_a_diverged_run_is_a_result_not_a_crash(tmp_path):
     assert "1 diverged" in claims["rule_zoo.learning_curves.sgd_learns"]["claim"]
 
 
-def test_dvc_round_trip_a_fresh_clone_pulls_instead_of_retraining(tmp_path, smoke_build):
-    project = make_project(tmp_path)
-    # the smoke build's output cache: `dvc repro` restores its runs (same identities) instead of training
-    project.env["SNAKEMAKE_OUTPUT_CACHE"] = str(smoke_build.cache)
-    # DVC reads params.yaml itself: make the smoke tier the params of this copy
+def test_make_publish_then_a_fresh_clone_pulls_every_figure_and_plans_nothing(tmp_path, smoke_build):
+    """`make publish` on the smoke build (its tier made the copy's params.yaml, which is what DVC reads):
+    it runs `dvc repro`, pushes to the default remote (learnscope-dvc-remote beside the checkout) and
+    commits dvc.lock and metrics/. The test writes no lock. A fresh clone then gets everything by `make pull`
+    (`dvc pull`, then `snakemake --touch` once `dvc status` confirms the lock matches: a bare `dvc pull`
+    leaves checkout times in no order, so Snakemake would re-run analyses and figures)."""
+    for study in ("rule_zoo", "identify_rules", "cross_study"):
+        smoke_build.study(study)
+    root = tmp_path / "maintainer" / "project"
+    shutil.copytree(smoke_build.root, root, symlinks=True)   # outputs, Snakemake metadata and git repo
+    project = Project(root, smoke_build.cache)
+    project.env |= {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@learnscope.invalid",
+                    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@learnscope.invalid"}
     project.path("params.yaml").write_text(yaml.safe_dump(smoke_params(project), sort_keys=False))
     project.commit("smoke params")
+    project.run("make", "publish", f"VENV={BIN.parent}", timeout=2400)
+    assert project.run("git", "status", "--porcelain", "--", "dvc.lock", "metrics").stdout == ""
+    published = project.run("git", "show", "--name-only", "--format=%s", "HEAD").stdout
+    assert published.startswith("publish:") and "dvc.lock" in published and "metrics/rule_zoo.json" in published
 
-    project.dvc("repro", timeout=2400)
-    metrics = project.dvc("metrics", "show", "--json").stdout
-    assert "results/rule_zoo/claims.json" in metrics
-    second = project.dvc("repro")
-    assert "Data and pipelines are up to date." in second.stdout + second.stderr
-    project.dvc("push")  # the default remote: learnscope-dvc-remote beside the checkout
-    project.commit("dvc.lock of the smoke build")
-
-    # another machine: a fresh clone with an empty Snakemake output cache, so nothing can be restored
-    clone = Project(tmp_path / "clone", tmp_path / "clone-cache")
+    clone = Project(tmp_path / "newcomer" / "project", tmp_path / "clone-cache")
     clone.cache.mkdir()
     project.run("git", "clone", "-q", str(project.root), str(clone.root))
-    clone.dvc("pull")
-    runs = sorted(p.name for p in project.path("results/runs").glob("*.h5"))
-    assert runs and sorted(p.name for p in clone.path("results/runs").glob("*.h5")) == runs
-    assert clone.path("data/prepared/digits.h5").exists()
-    planned = dry_run(clone)
-    assert "train" not in planned and "prepare_dataset" not in planned, planned
-    repro = clone.dvc("repro", timeout=2400)
-    assert "Data and pipelines are up to date." in repro.stdout + repro.stderr
+    (clone.root.parent / "learnscope-dvc-remote").symlink_to(project.root.parent / "learnscope-dvc-remote")
+    clone.run("make", "pull", f"VENV={BIN.parent}", timeout=1200)   # dvc pull, dvc status, snakemake --touch
+    assert dry_run(clone) == {}
+    status = clone.dvc("status", "dvc.yaml")
+    assert "Data and pipelines are up to date." in status.stdout + status.stderr
+    for png in project.path("figures").glob("*/*.png"):
+        assert clone.path(f"figures/{png.parent.name}/{png.name}").read_bytes() == png.read_bytes(), png
 
     # the figures render again from the pulled records alone
-    for study in clone.path("figures").glob("*/"):
-        shutil.rmtree(study)
-    built = clone.snakemake("--cores", "2", "figures/all", timeout=2400)
-    jobs = job_counts(built.stdout + built.stderr)
+    shutil.rmtree(clone.path("figures/rule_zoo"))
+    shutil.rmtree(clone.path("results/rule_zoo"))
+    jobs = job_counts(clone.snakemake("--cores", "2", "figures/rule_zoo/all", timeout=1200).stdout)
     assert jobs.get("figure") and "train" not in jobs, jobs
-    for csv in project.path("figures").glob("*/*.csv"):
-        assert clone.path(f"figures/{csv.parent.name}/{csv.name}").read_bytes() == csv.read_bytes(), csv

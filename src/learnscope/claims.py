@@ -6,6 +6,9 @@ seeds), ``gated`` (true for a reproduction gate, false for a finding only report
 ``results/claims.md`` aggregates all studies in one table. The cross study's claims, in short Markdown
 (``findings_markdown``), become ``docs/findings.md`` (``findings_page``, written by ``make findings``; a build
 never writes into README.md).
+``metrics/<study>.json`` holds the same claims as
+DVC metrics: one mapping, claim id -> its numbers and verdict (DVC ignores a JSON list); it lives outside
+results/<study>, which DVC tracks as one directory, and is committed to git.
 """
 
 from __future__ import annotations
@@ -81,6 +84,19 @@ def merge(paths: Iterable[str | Path], out: str | Path) -> list[dict]:
         raise RecordError(f"duplicate claim ids {dupes}: each claim id must be unique within a study")
     write_claims(out, rows)
     return rows
+
+
+METRIC_KEYS = ("value", "threshold", "spread", "gated", "pass")
+
+
+def metrics(rows: list[dict]) -> dict[str, dict]:
+    """The study's claims as a DVC metrics mapping: claim id -> value, threshold, spread, gated, pass
+    (``dvc metrics diff`` / ``dvc exp show`` compare these per claim; the words stay in claims.json)."""
+    return {r["id"]: {k: r[k] for k in METRIC_KEYS} for r in rows}
+
+
+def write_metrics(path: str | Path, rows: list[dict]) -> None:
+    write_text(path, json.dumps(metrics(rows), indent=2, allow_nan=False) + "\n")
 
 
 def _fmt(v) -> str:

@@ -106,7 +106,9 @@ def cmd_claims(a: argparse.Namespace) -> None:
     from learnscope.atomic import write_text
 
     if a.action == "merge":
-        claims.merge(a.inputs, a.out)
+        rows = claims.merge(a.inputs, a.out)
+        if a.metrics_out:
+            claims.write_metrics(a.metrics_out, rows)
     elif a.action == "index":
         rows = claims.read_claims(a.claims)
         figures: dict[str, list[str]] = {}
@@ -205,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--study")
     s.add_argument("--out", required=True)
     s.add_argument("--index", help="report: also write the figures/all index here")
+    s.add_argument("--metrics-out", help="merge: also write the claims as DVC metrics (claim id -> value, threshold, ...)")
     s.set_defaults(func=cmd_claims)
 
     s = sub.add_parser("dvc-yaml", help="write dvc.yaml: stages with deps from the import closures of their steps")

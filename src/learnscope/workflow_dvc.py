@@ -6,10 +6,17 @@ A stage's deps are
 
 - the workflow: the Snakefile, the rule files the target reads, the params schema, ``learnscope/cli.py``
   (every job runs it), and the import closure of the ``learnscope`` modules the rule files import at parse time;
-- the outputs of earlier stages it reads (``data/prepared``, ``results/runs``);
 - the union of the import closures (``learnscope.steps``) of the steps its jobs run: training, each
   analysis the study's rules call, each of the study's figures -- the same closures whose digests are the
   rules' ``params.code``, so Snakemake and ``dvc status`` agree on what an edit makes stale.
+
+No stage depends on another stage's outputs: each target builds what it lacks itself, and its code and
+params deps (the data code and ``data`` keys included) invalidate it. An upstream output as a dep makes
+``dvc repro --dry`` fail in a fresh clone (DVC 3.67 hashes a missing dependency in a dry run). Outputs
+persist (Snakemake, not DVC, decides what is stale; ``dvc repro`` never deletes finished work). A study
+stage tracks all of results/<study> and figures/<study>, so a clone that pulls them has every file of
+the Snakemake DAG; its claims are metrics in metrics/<study>.json (in git, ``cache: false``). Every
+figure PNG is an image plot (docs/dvc.md).
 
 ``STAGES`` below is the only hand-written part: which target, which rule files, which analyses (their CLI
 names), which params and outs. ``learnscope dvc-yaml`` writes the file; tests/test_workflow_dvc.py checks
@@ -44,7 +51,6 @@ class Stage:
     params: tuple[str, ...]
     outs: tuple = ()
     comment: str = ""
-    data: tuple[str, ...] = ("data/prepared", "results/runs")
     steps: tuple[str, ...] = ("data", "train")  # "data" / "train": the target prepares data / trains runs
     analyses: tuple[str, ...] = ()  # CLI names of the analyses the study's rules run
     figures: str = ""  # the study whose registered figures the target renders
@@ -60,22 +66,23 @@ def study(name: str, analyses: tuple[str, ...], params: tuple[str, ...], rules: 
         target=f"figures/{name}/all",
         rules=rules if rules == ("",) else (*STUDY_RULES, f"{name}.smk", *rules),
         params=("runtime.device", *params),
-        outs=kw.pop("outs", (f"figures/{name}",)),
+        outs=({f"results/{name}": PERSIST}, {f"figures/{name}": PERSIST}),
         analyses=analyses,
         figures=name,
-        metrics=(f"results/{name}/claims.json",),
+        metrics=({f"metrics/{name}.json": {"cache": False}},),
         **kw,
     )
 
 
-STAGES: tuple[Stage, ...] = (
+PERSIST = {"persist": True}
+
+STUDIES: tuple[Stage, ...] = (
     Stage(
         name="data",
         target="data_all",
         rules=("common.smk", "data.smk"),
         params=("data", "rule_zoo.dataset", "shared_geometry.dataset", "neural_mechanics.dataset", "identify_rules.tasks"),
-        outs=("data/prepared",),
-        data=(),
+        outs=({"data/prepared": PERSIST},),
         steps=("data",),
     ),
     Stage(
@@ -89,10 +96,9 @@ STAGES: tuple[Stage, ...] = (
         rules=("",),
         params=("runtime.device", "data", "rule_zoo", "neural_mechanics", "shared_geometry", "prospective_configuration",
                 "robust_rnn", "identify_rules", "cross_study"),
-        outs=({"results/runs": {"persist": True}},),
-        data=("data/prepared",),
+        outs=({"results/runs": PERSIST},),
     ),
-    study("rule_zoo", ("learning-curves",), ("rule_zoo",)),
+    study("rule_zoo", ("learning-curves",), ("data", "rule_zoo")),
     study(
         "prospective_configuration",
         ("interference", "weight-space", "target-alignment", "prospective-index", "lr-grid", "concept-drift", "continual",
@@ -102,14 +108,13 @@ STAGES: tuple[Stage, ...] = (
     study(
         "neural_mechanics",
         ("symmetry-dynamics", "neuron-dynamics", "symmetry-fields", "modified-equation"),
-        ("neural_mechanics",),
+        ("data", "neural_mechanics"),
     ),
-    study("shared_geometry", ("shared-geometry", "xor-simulation"), ("shared_geometry",)),
+    study("shared_geometry", ("shared-geometry", "xor-simulation"), ("data", "shared_geometry")),
     study(
         "robust_rnn",
         ("robust-rnn",),
         ("data.clusters_high_d", "data.clusters_low_d", "robust_rnn"),
-        data=("results/runs",),
         steps=("train",),  # online tasks: no prepared data
     ),
     study(
@@ -117,7 +122,6 @@ STAGES: tuple[Stage, ...] = (
         ("observables", "rule-classifiers"),
         ("data", "identify_rules"),
         comment="observables.h5 is the study's dataset (the paper's dataset.pkl): `dvc pull` gives it without retraining.",
-        outs=("results/identify_rules/observables.h5", "figures/identify_rules"),
     ),
     study(
         "cross_study",
@@ -131,40 +135,37 @@ STAGES: tuple[Stage, ...] = (
             "modules are deps), trains only its own extra runs. observables_pc.h5: the PC runs' observables\n"
             "(beside identify_rules' observables.h5)."
         ),
-        outs=("figures/cross_study", "results/cross_study/findings.md", "results/cross_study/observables_pc.h5"),
     ),
 )
 
-# Top-level plots (DVC plots of figure CSVs): path -> x, y, title.
-PLOTS: tuple[tuple[str, str, str, str], ...] = (
-    ("figures/rule_zoo/learning_curves.csv", "step", "mean", "rule zoo: learning curves (mean over seeds, per rule and metric)"),
-    ("figures/prospective_configuration/interference.csv", "lr", "min_x_1", "prospective configuration: min prediction of the already-correct output (1-1-2 net)"),
-    ("figures/prospective_configuration/target_alignment.csv", "depth", "mean", "prospective configuration: target alignment vs depth (mean over seeds)"),
-    ("figures/prospective_configuration/prospective_index.csv", "layer", "mean", "prospective configuration: prospective index per hidden layer"),
-    ("figures/prospective_configuration/depth.csv", "lr", "mean", "prospective configuration: mean test error vs learning rate per depth and rule"),
-    ("figures/prospective_configuration/batch_size.csv", "lr", "mean", "prospective configuration: mean test error vs learning rate per batch size and rule"),
-    ("figures/prospective_configuration/concept_drift.csv", "lr", "mean", "prospective configuration: mean test error under concept drift vs learning rate"),
-    ("figures/prospective_configuration/continual.csv", "lr", "mean", "prospective configuration: mean test error in continual learning vs learning rate"),
-    ("figures/prospective_configuration/few_data.csv", "lr", "mean", "prospective configuration: min test error vs learning rate per training-set size and rule"),
-    ("figures/prospective_configuration/cnn.csv", "lr", "mean", "prospective configuration: min test error of the conv net vs learning rate"),
-    ("figures/prospective_configuration/reinforcement.csv", "lr", "mean", "prospective configuration: DQN mean return vs learning rate"),
-    ("figures/shared_geometry/main_grid.csv", "step", "mean", "shared geometry: development, variance explained and consistency (mean over networks)"),
-    ("figures/shared_geometry/simulation.csv", "measure", "mean", "shared geometry: XOR copies, similarity to the within-copy RSM"),
-    ("figures/neural_mechanics/modified_equation.csv", "w1", "w2", "neural mechanics: iterates vs gradient flow and modified equations on the quadratic"),
-    ("figures/robust_rnn/fig2_high_d.csv", "t", "mean", "robust RNN: high-d participation ratio, separability and generalisation over time (mean over seeds)"),
-    ("figures/robust_rnn/fig3_low_d.csv", "t", "mean", "robust RNN: low-d participation ratio, separability and generalisation over time (mean over seeds)"),
-    ("figures/identify_rules/access.csv", "condition", "mean", "identify rules: RF accuracy with partial trajectory access"),
-    ("figures/identify_rules/robustness.csv", "condition", "mean", "identify rules: RF accuracy per measure under unit subsampling and measurement noise"),
+STAGES: tuple[Stage, ...] = (
+    *STUDIES,
+    Stage(
+        name="all",
+        target="figures/all",
+        comment="the all-studies index and claims table: every study's figures and claims (any param may change them)",
+        rules=("",),
+        params=({"params.yaml": None},),
+        outs=({"figures/all": PERSIST}, {"results/claims.md": PERSIST}),
+        analyses=tuple(sorted({a for s in STUDIES for a in s.analyses})),
+        other_figures=tuple((study, figure) for study in FIGURES for figure in FIGURES[study]),
+    ),
 )
+
+# Top-level plots: every figure PNG as an image plot (`dvc plots diff` shows each figure per revision). The
+# long-format CSVs beside them are not declared: DVC's default template draws them as one zig-zag line.
+PLOTS: tuple[str, ...] = tuple(f"figures/{study}/{figure}.png" for study in FIGURES for figure in FIGURES[study])
 
 HEADER = """\
 # Generated by `learnscope dvc-yaml` from src/learnscope/workflow_dvc.py: edit that module, not this file
 # (tests/test_workflow_dvc.py checks the two agree).
 #
-# DVC stages: datasets, the training runs, then one stage per study. Each stage runs a Snakemake target, so
-# Snakemake owns the fine-grained DAG (and its output cache) while DVC versions the results and shares them
-# through the remote. deps: the workflow files, the outputs of earlier stages, and the import closure of every
+# DVC stages: datasets, the training runs, one stage per study, then the all-studies index. Each stage runs a
+# Snakemake target, so Snakemake owns the fine-grained DAG (and its output cache) while DVC versions the results
+# and shares them through the remote (docs/dvc.md). deps: the workflow files and the import closure of every
 # step the target runs (the closures whose digests are the rules' params.code); params: the keys it reads.
+# No stage depends on another stage's outputs (`dvc repro --dry` works in a fresh clone); outputs persist;
+# a study stage tracks results/<study> and figures/<study>, its claims are metrics/<study>.json (in git).
 """
 
 _PARSE_IMPORT = re.compile(r"^\s*from (learnscope[\w.]*) import|^\s*import (learnscope[\w.]*)", re.M)
@@ -200,7 +201,7 @@ def stage_dict(stage: Stage) -> dict:
     workflow = ["Snakefile", *(f"{RULES}/{r}" if r else RULES for r in stage.rules), SCHEMA]
     out: dict = {
         "cmd": f"snakemake --cores all {stage.target}",
-        "deps": [d for d in workflow if d] + list(stage.data) + source_deps(stage),
+        "deps": [d for d in workflow if d] + source_deps(stage),
         "params": list(stage.params),
         "outs": list(stage.outs),
     }
@@ -215,6 +216,9 @@ class _Dumper(yaml.SafeDumper):
     def increase_indent(self, flow: bool = False, indentless: bool = False):
         return super().increase_indent(flow, False)
 
+    def ignore_aliases(self, data) -> bool:  # the shared PERSIST mapping written out each time, no &anchors
+        return True
+
 
 def _dump(obj) -> str:
     return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000)
@@ -227,5 +231,5 @@ def dvc_yaml() -> str:
         body = ["  " + line for line in _dump({stage.name: stage_dict(stage)}).splitlines()]
         comment = [f"    # {line}" for line in stage.comment.splitlines()]
         parts.append("\n".join([body[0], *comment, *body[1:]]) + "\n\n")
-    parts.append(_dump({"plots": [{p: {"x": x, "y": y, "title": t}} for p, x, y, t in PLOTS]}))
+    parts.append(_dump({"plots": list(PLOTS)}))
     return "".join(parts)

@@ -1,6 +1,6 @@
 # Figures and claims, the same for every study: each registered figure is rendered by `figure`, its
-# claims merged into results/<study>/claims.json, indexed in figures/<study>/all, and all studies
-# tabulated in results/claims.md and figures/all.
+# claims merged into results/<study>/claims.json (and metrics/<study>.json, the same claims as DVC metrics),
+# indexed in figures/<study>/all, and all studies tabulated in results/claims.md and figures/all.
 
 
 rule figure:
@@ -30,7 +30,8 @@ rule study_claims:
     input:
         lambda wc: expand("results/{{study}}/claims/{figure}.json", figure=FIGURES[wc.study]),
     output:
-        "results/{study}/claims.json",
+        claims="results/{study}/claims.json",
+        metrics="metrics/{study}.json",
     log:
         "logs/figures/{study}/claims.log",
     threads: 1
@@ -38,7 +39,7 @@ rule study_claims:
         mem_mb=500,
         runtime=5,
     shell:
-        "learnscope claims merge --inputs {input} --out {output} > {log} 2>&1"
+        "learnscope claims merge --inputs {input} --out {output.claims} --metrics-out {output.metrics} > {log} 2>&1"
 
 
 rule study_index:
