@@ -15,3 +15,11 @@ class DatasetError(LearnscopeError):
 
 class RecordError(LearnscopeError):
     """A run record (HDF5) is missing, truncated, of another format, or not what was asked for."""
+
+
+class StorageError(LearnscopeError):
+    """A file could not be written: the disk is full or a file-size limit was reached."""
+
+
+class CacheError(LearnscopeError):
+    """An entry of the between-workflow output cache does not match its content digest."""

@@ -20,7 +20,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parent
 # exactly these, so editing an analysis does not invalidate trained runs.
 _SHARED = ("atomic.py", "errors.py")
 STEP_CODE: dict[str, tuple[str, ...]] = {
-    "data": ("data", *_SHARED),
+    "data": ("data", "record/integrity.py", *_SHARED),
     "train": ("data", "models", "rules", "train", "record", *_SHARED),
 }
 
