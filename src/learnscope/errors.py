@@ -17,6 +17,14 @@ class RecordError(LearnscopeError):
     """A run record (HDF5) is missing, truncated, of another format, or not what was asked for."""
 
 
+class DamagedRecordError(RecordError):
+    """A run record fails its content digest, its structural checks or its header checks; ``what`` says which."""
+
+    def __init__(self, message: str, what: str):
+        super().__init__(message)
+        self.what = what
+
+
 class StorageError(LearnscopeError):
     """A file could not be written: the disk is full or a file-size limit was reached."""
 

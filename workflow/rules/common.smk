@@ -6,10 +6,10 @@ from pathlib import Path
 
 try:
     from learnscope.claims import read_claims, report_labels
-    from learnscope.config import family_runs, grid_runs, validate_params
+    from learnscope.config import family_runs, grid_runs, refuse_templates, validate_params
     from learnscope.data.online import is_online
     from learnscope.errors import ConfigError
-    from learnscope.output_cache import ensure_output_cache
+    from learnscope.output_cache import ensure_output_cache, install_verified_cache
     from learnscope.provenance import analysis_digest, figure_digest, step_digest
     from learnscope.record.identity import run_id
 except ImportError as e:
@@ -20,13 +20,18 @@ except ImportError as e:
 
 
 try:
+    # Too late to stop Snakemake's YTE rendering of an override (done while loading it), not too late to
+    # stop every job: the pre-run guard is `learnscope snakemake` (docs/reliability.md).
+    refuse_templates(workflow.overwrite_configfiles)
     validate_params(config, Path(workflow.basedir) / "workflow/schemas/params.schema.yaml", source="params.yaml (+ --configfile overrides)")
 except ConfigError as e:
     raise WorkflowError(str(e))
 
 
-# Between-workflow output cache (rules with `cache: True`, active with --cache): a user-wide default.
+# Between-workflow output cache (rules with `cache: True`, active with --cache): a user-wide default,
+# entries checked against their content digests, read-only, restored as copies (docs/reliability.md).
 ensure_output_cache()
+install_verified_cache()
 
 
 wildcard_constraints:

@@ -8,7 +8,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from learnscope.errors import RecordError
+from learnscope.errors import DamagedRecordError, RecordError
 from learnscope.record.integrity import IntegrityError, check_structure, read_checked
 from learnscope.record.writer import FORMAT
 
@@ -31,7 +31,8 @@ class RunRecord:
         try:
             self.file = h5py.File(self.path, "r")
         except OSError as e:
-            raise RecordError(f"{self.path}: not a readable HDF5 file, truncated or corrupted ({e}); {self._retrain}") from None
+            what = f"not a readable HDF5 file, truncated or corrupted ({e})"
+            raise DamagedRecordError(f"{self.path}: {what}; {self._retrain}", what) from None
         try:
             self._read_header()
         except BaseException:
@@ -43,13 +44,14 @@ class RunRecord:
         where = f"; it is a link to {self.path.resolve()}: remove that too (`rm {self.path.resolve()}`)" if self.path.is_symlink() else ""
         return f"delete it (`rm {self.path}`) and rerun the pipeline (`snakemake --cores all {self.path}`) to retrain{where}"
 
-    def _damaged(self, what: str) -> RecordError:
-        return RecordError(f"{self.path}: damaged or not a learnscope record: {what}; {self._retrain}")
+    def _damaged(self, what: str) -> DamagedRecordError:
+        return DamagedRecordError(f"{self.path}: damaged or not a learnscope record: {what}; {self._retrain}", what)
 
     def _read_header(self) -> None:
         a = self.file.attrs
         if a.get("format") != FORMAT or "status" not in a:
-            raise RecordError(f"{self.path}: not a complete {FORMAT} record (format={a.get('format')!r}); {self._retrain}")
+            what = f"not a complete {FORMAT} record (format={a.get('format')!r})"
+            raise DamagedRecordError(f"{self.path}: {what}; {self._retrain}", what)
         try:
             self._datasets = check_structure(self.file)
             self.config: dict = json.loads(a["config"])
