@@ -95,6 +95,7 @@ def install_verified_cache() -> None:
     import snakemake.workflow
     from snakemake.caching.local import OutputFileCache
     from snakemake.exceptions import WorkflowError
+    from snakemake.logging import logger
 
     class VerifiedOutputFileCache(OutputFileCache):
         """Snakemake's local output cache, with entries verified, read-only and restored as copies."""
@@ -122,8 +123,9 @@ def install_verified_cache() -> None:
                 try:
                     verify_artifact(cachefile)
                 except LearnscopeError as e:
+                    reason = str(e).removeprefix(f"{cachefile}: ")
                     raise WorkflowError(
-                        f"{outputfile}: its output-cache entry {cachefile} is damaged and was not used ({e}). "
+                        f"{outputfile}: its output-cache entry {cachefile} is damaged and was not used ({reason}). "
                         f"Remove the entry with `rm -f {cachefile}` and rerun to retrain."
                     ) from None
             for outputfile, cachefile in pairs:
@@ -131,6 +133,7 @@ def install_verified_cache() -> None:
 
         def symlink(self, path, outputfile, utime=True):
             """Restore ``path`` at ``outputfile`` as a copy (Snakemake's name: it would symlink)."""
+            logger.info(f"Copying output file {outputfile} from cache.")
             _copy(Path(path), Path(outputfile), keep_mtime=not utime)
 
     snakemake.workflow.LocalOutputFileCache = VerifiedOutputFileCache

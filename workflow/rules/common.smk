@@ -84,7 +84,8 @@ def datasets_in_use():
 
 
 def prepared_data(run):
-    """The prepared dataset file a run reads ([] for a run on an online task), marked ancient: the run's
-    identity already holds the dataset's spec and the data code's digest, so the file's modification
-    time (a `dvc pull` or checkout writes it anew) must not retrain anything."""
-    return [] if is_online(run["dataset"]) else [ancient(f"data/prepared/{run['dataset']['name']}.h5")]
+    """The prepared dataset file a run reads ([] for a run on an online task). Not ancient(): with it,
+    Snakemake re-prepares a changed dataset and then builds nothing downstream (Snakemake issue #4166).
+    A file's modification time alone (a `dvc pull` or checkout writes it anew) retrains nothing because
+    the workflow profiles leave `mtime` out of the rerun triggers (docs/reliability.md)."""
+    return [] if is_online(run["dataset"]) else [f"data/prepared/{run['dataset']['name']}.h5"]
