@@ -22,7 +22,7 @@ def known_layers(model: dict) -> list[str] | None:
     if kind == "mlp":
         return [*fcs, "out"]
     if kind == "convnet":
-        return [*(f"conv{i}" for i in range(1, len(model.get("channels", [])) + 1)), "flatten", *fcs, "out"]
+        return [*(f"conv{i}" for i in range(1, len(model.get("channels", [])) + 1)), *fcs, "out"]
     if kind == "resnet":
         return ["stem", *(f"block{i}" for i in range(1, int(model.get("blocks", 0)) + 1)), "gap", "out"]
     return None
