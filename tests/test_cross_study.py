@@ -13,7 +13,7 @@ import pytest
 from learnscope.claims import FINDINGS_BEGIN, FINDINGS_END, check, findings_markdown, read_claims, rule_claim_parts, splice_findings, write_claims
 from learnscope.cli import main as cli
 from learnscope.errors import ConfigError, RecordError
-from learnscope.figures.cross_study import atlas, atlas_table, separation
+from learnscope.figures.cross_study.atlas import atlas, atlas_table, separation
 
 RULES = ["sgd", "adam", "predictive_coding"]
 FIGURES_OF_THE_ISSUE = ["identify_pc", "conservation", "geometry", "dimensionality", "target_alignment", "atlas"]

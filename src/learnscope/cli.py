@@ -7,6 +7,7 @@
     learnscope analyze    NAME --inputs RUN.h5 ... --out TABLE [--options JSON] [--threads N]
     learnscope figure     STUDY FIGURE --inputs ... --out figures/S/F.png --claims-out results/S/claims/F.json
     learnscope claims     merge|index|report ...
+    learnscope dvc-yaml   [--out dvc.yaml] [--check]
 
 Errors a user can fix (bad params, missing data, damaged records) print one line naming the thing and
 the fix, and exit with status 2.
@@ -86,10 +87,12 @@ def cmd_figure(a: argparse.Namespace) -> None:
     from learnscope.claims import caption, read_claims, write_claims
     from learnscope.figures import FIGURES
 
-    if a.study not in FIGURES or a.figure not in FIGURES[a.study]:
-        known = ", ".join(f"{s}/{f}" for s, figs in FIGURES.items() for f in figs)
-        raise ConfigError(f"no figure {a.study}/{a.figure} (known: {known})")
-    claims = FIGURES[a.study][a.figure](a.inputs, a.out, _json(a.options))
+    if a.study not in FIGURES:
+        raise ConfigError(f"no study {a.study!r} with figures (known: {', '.join(FIGURES)})")
+    figures = FIGURES[a.study]
+    if a.figure not in figures:
+        raise ConfigError(f"no figure {a.study}/{a.figure} (known: {', '.join(figures)})")
+    claims = figures[a.figure](a.inputs, a.out, _json(a.options))
     write_claims(a.claims_out, claims)
     if a.caption_out:
         write_text(a.caption_out, caption(read_claims(a.claims_out)))
@@ -120,6 +123,19 @@ def cmd_claims(a: argparse.Namespace) -> None:
         if findings is None or not findings.is_file():
             raise ConfigError("claims readme: give one --inputs, the findings file (build it: snakemake figures/cross_study/all)")
         write_text(a.out, claims.splice_findings(Path(a.out).read_text(), findings.read_text()))
+
+
+def cmd_dvc_yaml(a: argparse.Namespace) -> None:
+    from learnscope.atomic import write_text
+    from learnscope.workflow_dvc import dvc_yaml
+
+    text, out = dvc_yaml(), Path(a.out)
+    if a.check:
+        if not out.is_file() or out.read_text() != text:
+            raise ConfigError(f"{out} is not what `learnscope dvc-yaml` generates; regenerate it (learnscope dvc-yaml --out {out})")
+        print(f"{out}: up to date")
+    else:
+        write_text(out, text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -186,6 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.add_argument("--index", help="report: also write the figures/all index here")
     s.set_defaults(func=cmd_claims)
+
+    s = sub.add_parser("dvc-yaml", help="write dvc.yaml: stages with deps from the import closures of their steps")
+    s.add_argument("--out", default="dvc.yaml")
+    s.add_argument("--check", action="store_true", help="only check that --out is up to date (exit 2 if not)")
+    s.set_defaults(func=cmd_dvc_yaml)
     return p
 
 

@@ -10,7 +10,8 @@ try:
     from learnscope.data.online import is_online
     from learnscope.errors import ConfigError
     from learnscope.output_cache import ensure_output_cache, install_verified_cache
-    from learnscope.provenance import analysis_digest, figure_digest, step_digest
+    from learnscope.provenance import step_digest
+    from learnscope.steps import analysis_digest, figure_digest
     from learnscope.record.identity import run_id
 except ImportError as e:
     raise WorkflowError(

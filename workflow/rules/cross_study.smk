@@ -12,7 +12,7 @@ rule cross_study_conservation:
         "results/cross_study/conservation.csv",
     params:
         options=json.dumps({"families": CS_CONSERVATION_FAMILIES}, sort_keys=True),
-        code=analysis_digest("conservation", "analysis/symmetry_dynamics.py"),
+        code=analysis_digest("conservation"),
     log:
         "logs/cross_study/conservation.log",
     threads: 1
@@ -46,7 +46,7 @@ rule cross_study_geometry:
         pairs="results/cross_study/geometry.pairs.csv",
     params:
         options=json.dumps(CS["geometry"], sort_keys=True),
-        code=analysis_digest("rule_geometry", "analysis/shared_geometry.py", "analysis/srm.py", "analysis/rsa.py"),
+        code=analysis_digest("rule-geometry"),
     log:
         "logs/cross_study/geometry.log",
     threads: 1
@@ -64,7 +64,7 @@ rule cross_study_layer_dimensionality:
         "results/cross_study/dimensionality.csv",
     params:
         options=json.dumps({"layers": CS["dimensionality"]["layers"]}, sort_keys=True),
-        code=analysis_digest("layer_dimensionality", "analysis/participation_ratio.py"),
+        code=analysis_digest("layer-dimensionality"),
     log:
         "logs/cross_study/dimensionality.log",
     threads: 1
@@ -80,7 +80,7 @@ rule cross_study_observables_pc:
         CS_PC_OBSERVABLES,
     params:
         options=json.dumps({**IR["observables"], "variants": {"clean": {}}}, sort_keys=True),
-        code=analysis_digest("observables", "models", "data"),
+        code=analysis_digest("observables"),
     log:
         "logs/cross_study/observables_pc.log",
     threads: 8  # capped at --cores on a local run; cpus per task on a cluster
@@ -99,7 +99,7 @@ rule cross_study_identify_pc:
         "results/cross_study/identify_pc.csv",
     params:
         options=json.dumps(CS_PC_OPTIONS, sort_keys=True),
-        code=analysis_digest("rule_classifiers", "analysis/observables.py"),
+        code=analysis_digest("rule-classifiers"),
     log:
         "logs/cross_study/identify_pc.log",
     threads: 8  # capped at --cores on a local run; cpus per task on a cluster
@@ -117,7 +117,7 @@ rule cross_study_target_alignment:
         activation="[a-z_]+",
     params:
         options=lambda wc: cs_target_alignment_options(wc.activation),
-        code=analysis_digest("rule_alignment", "analysis/target_alignment.py", "analysis/toy_nets.py", "rules", "models"),
+        code=analysis_digest("rule-alignment"),
     log:
         "logs/cross_study/target_alignment/{activation}.log",
     threads: 1

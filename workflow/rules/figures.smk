@@ -14,7 +14,7 @@ rule figure:
         caption="results/{study}/claims/{figure}.rst",
     params:
         options=lambda wc: json.dumps(FIGURES[wc.study][wc.figure]["options"], sort_keys=True),
-        code=lambda wc: figure_digest(wc.study),
+        code=lambda wc: figure_digest(wc.study, wc.figure),
     log:
         "logs/figures/{study}/{figure}.log",
     threads: 1

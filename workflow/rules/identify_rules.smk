@@ -14,7 +14,7 @@ rule identify_rules_observables:
         IR_OBSERVABLES,
     params:
         options=json.dumps(IR["observables"], sort_keys=True),
-        code=analysis_digest("observables", "models", "data"),
+        code=analysis_digest("observables"),
     log:
         "logs/identify_rules/observables.log",
     threads: 8  # capped at --cores on a local run; cpus per task on a cluster
@@ -34,7 +34,7 @@ rule identify_rules_classify:
         experiment="|".join(IR_EXPERIMENTS),
     params:
         options=lambda wc: json.dumps({**IR["classify"], "experiment": wc.experiment}, sort_keys=True),
-        code=analysis_digest("rule_classifiers", "analysis/observables.py"),
+        code=analysis_digest("rule-classifiers"),
     log:
         "logs/identify_rules/{experiment}.log",
     threads: 8  # capped at --cores on a local run; cpus per task on a cluster

@@ -15,7 +15,7 @@ rule neural_mechanics_symmetry_dynamics:
         table="exact_dynamics|momentum_dynamics|sweep|momentum_sweep",
     params:
         options=lambda wc: json.dumps({"errors": wc.table in ("sweep", "momentum_sweep")}),
-        code=analysis_digest("symmetry_dynamics"),
+        code=analysis_digest("symmetry-dynamics"),
     log:
         "logs/neural_mechanics/{table}.log",
     threads: 1
@@ -32,7 +32,7 @@ rule neural_mechanics_neuron_dynamics:
     output:
         "results/neural_mechanics/neuron_dynamics.csv",
     params:
-        code=analysis_digest("neuron_dynamics"),
+        code=analysis_digest("neuron-dynamics"),
     log:
         "logs/neural_mechanics/neuron_dynamics.log",
     threads: 1
@@ -50,7 +50,7 @@ rule neural_mechanics_toys:
         part="symmetry_fields|toy_trajectories",
     params:
         options=lambda wc: json.dumps({**NM["toys"], "part": wc.part}, sort_keys=True),
-        code=analysis_digest("symmetry_fields"),
+        code=analysis_digest("symmetry-fields"),
     log:
         "logs/neural_mechanics/{part}.log",
     threads: 1
@@ -66,7 +66,7 @@ rule neural_mechanics_modified_equation:
         "results/neural_mechanics/modified_equation.csv",
     params:
         options=json.dumps(NM["quadratic"], sort_keys=True),
-        code=analysis_digest("modified_equation"),
+        code=analysis_digest("modified-equation"),
     log:
         "logs/neural_mechanics/modified_equation.log",
     threads: 1

@@ -14,7 +14,7 @@ rule pc_interference:
         "results/prospective_configuration/interference.csv",
     params:
         options=pc_options("interference"),
-        code=analysis_digest("interference", *PC_TOY_CODE),
+        code=analysis_digest("interference"),
     log:
         "logs/prospective_configuration/interference.log",
     threads: 1
@@ -30,7 +30,7 @@ rule pc_weight_space:
         "results/prospective_configuration/weight_space.csv",
     params:
         options=pc_options("weight_space"),
-        code=analysis_digest("weight_space", *PC_TOY_CODE),
+        code=analysis_digest("weight-space"),
     log:
         "logs/prospective_configuration/weight_space.log",
     threads: 1
@@ -46,7 +46,7 @@ rule pc_target_alignment:
         "results/prospective_configuration/target_alignment.csv",
     params:
         options=pc_options("target_alignment"),
-        code=analysis_digest("target_alignment", *PC_TOY_CODE),
+        code=analysis_digest("target-alignment"),
     log:
         "logs/prospective_configuration/target_alignment.log",
     threads: 1
@@ -62,7 +62,7 @@ rule pc_prospective_index:
         "results/prospective_configuration/prospective_index.csv",
     params:
         options=pc_options("prospective_index"),
-        code=analysis_digest("prospective_index", *PC_TOY_CODE),
+        code=analysis_digest("prospective-index"),
     log:
         "logs/prospective_configuration/prospective_index.log",
     threads: 1
@@ -82,7 +82,7 @@ rule pc_lr_grid:
         experiment="depth|batch_size|few_data|cnn",
     params:
         options=lambda wc: json.dumps({"metric": PC[wc.experiment].get("metric", "mean_error")}),
-        code=analysis_digest("lr_grid"),
+        code=analysis_digest("lr-grid"),
     log:
         "logs/prospective_configuration/{experiment}.log",
     threads: 1
@@ -100,7 +100,7 @@ rule pc_concept_drift:
         "results/prospective_configuration/concept_drift.csv",
     params:
         options=pc_options("concept_drift"),
-        code=analysis_digest("concept_drift", *PC_TOY_CODE, "data"),
+        code=analysis_digest("concept-drift"),
     log:
         "logs/prospective_configuration/concept_drift.log",
     threads: 1
@@ -118,7 +118,7 @@ rule pc_continual:
         "results/prospective_configuration/continual.csv",
     params:
         options=pc_options("continual"),
-        code=analysis_digest("continual", *PC_TOY_CODE, "data"),
+        code=analysis_digest("continual"),
     log:
         "logs/prospective_configuration/continual.log",
     threads: 1
@@ -137,7 +137,7 @@ rule pc_simulation:
     params:
         name=lambda wc: wc.simulation.replace("_", "-"),
         options=lambda wc: pc_options(wc.simulation),
-        code=lambda wc: analysis_digest(wc.simulation, *PC_TOY_CODE),
+        code=lambda wc: analysis_digest(wc.simulation.replace("_", "-")),
     log:
         "logs/prospective_configuration/{simulation}.log",
     threads: 1

@@ -11,7 +11,6 @@
 from learnscope.config import make_run
 
 PC = config["prospective_configuration"]
-PC_TOY_CODE = ("analysis/toy_nets.py", "rules", "models")
 
 
 def pc_options(section):

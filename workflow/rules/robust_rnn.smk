@@ -17,7 +17,7 @@ rule robust_rnn_measure:
         run_id=r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*(?<!\.snapshots)",
     params:
         options=json.dumps(RR["analysis"], sort_keys=True),
-        code=analysis_digest("robust_rnn", "analysis/participation_ratio.py", "analysis/cluster_holdout.py", "analysis/lyapunov.py"),
+        code=analysis_digest("robust-rnn"),
     log:
         "logs/robust_rnn/{run_id}.log",
     threads: 1

@@ -16,7 +16,7 @@ rule rule_zoo_learning_curves:
     output:
         "results/rule_zoo/learning_curves.csv",
     params:
-        code=analysis_digest("learning_curves"),
+        code=analysis_digest("learning-curves"),
     log:
         "logs/rule_zoo/learning_curves.log",
     threads: 1

@@ -44,7 +44,7 @@ rule shared_geometry_family:
         family="|".join(SG["families"]),
     params:
         options=lambda wc: json.dumps({"family": wc.family, "layers": SG["families"][wc.family]["layers"], **SG["analysis"]}, sort_keys=True),
-        code=analysis_digest("shared_geometry", "analysis/srm.py", "analysis/rsa.py"),
+        code=analysis_digest("shared-geometry"),
     log:
         "logs/shared_geometry/{family}.log",
     threads: 1
@@ -61,7 +61,7 @@ rule shared_geometry_xor_simulation:
         arrays=SG_SIM[1],
     params:
         options=json.dumps(SG["simulation"], sort_keys=True),
-        code=analysis_digest("xor_simulation", "analysis/srm.py", "analysis/rsa.py"),
+        code=analysis_digest("xor-simulation"),
     log:
         "logs/shared_geometry/xor_simulation.log",
     threads: 1

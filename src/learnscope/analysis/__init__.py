@@ -1,62 +1,39 @@
 """Analyses: one module per method, plain functions from run records to tables and arrays.
 
-``ANALYSES`` maps the CLI name (``learnscope analyze NAME``) to ``fn(inputs, out, options)``.
+``ANALYSES`` maps the CLI name (``learnscope analyze NAME``) to ``fn(inputs, out, options)``; each entry is
+imported on first use (``learnscope.registry``), so a job imports only the analysis it runs.
 """
 
-from learnscope.analysis import (
-    concept_drift,
-    conservation,
-    continual,
-    fear_conditioning,
-    interference,
-    layer_dimensionality,
-    learning_curves,
-    lr_grid,
-    modified_equation,
-    neuron_dynamics,
-    observables,
-    prospective_index,
-    reinforcement,
-    reversal,
-    robust_rnn,
-    rule_geometry,
-    rule_alignment,
-    sensorimotor,
-    rule_classifiers,
-    shared_geometry,
-    symmetry_dynamics,
-    symmetry_fields,
-    target_alignment,
-    weight_space,
-    xor_simulation,
-)
+from learnscope.registry import LazyRegistry
 
-ANALYSES = {
-    "learning-curves": learning_curves.main,
-    "symmetry-dynamics": symmetry_dynamics.main,
-    "neuron-dynamics": neuron_dynamics.main,
-    "symmetry-fields": symmetry_fields.main,
-    "modified-equation": modified_equation.main,
-    "shared-geometry": shared_geometry.main,
-    "xor-simulation": xor_simulation.main,
-    "interference": interference.main,
-    "target-alignment": target_alignment.main,
-    "prospective-index": prospective_index.main,
-    "lr-grid": lr_grid.main,
-    "concept-drift": concept_drift.main,
-    "weight-space": weight_space.main,
-    "continual": continual.main,
-    "robust-rnn": robust_rnn.main,
-    "reinforcement": reinforcement.main,
-    "sensorimotor": sensorimotor.main,
-    "reversal": reversal.main,
-    "fear-conditioning": fear_conditioning.main,
-    "observables": observables.main,
-    "rule-classifiers": rule_classifiers.main,
-    "conservation": conservation.main,
-    "rule-geometry": rule_geometry.main,
-    "layer-dimensionality": layer_dimensionality.main,
-    "rule-alignment": rule_alignment.main,
-}
+ANALYSES = LazyRegistry(
+    {
+        "learning-curves": "learnscope.analysis.learning_curves:main",
+        "symmetry-dynamics": "learnscope.analysis.symmetry_dynamics:main",
+        "neuron-dynamics": "learnscope.analysis.neuron_dynamics:main",
+        "symmetry-fields": "learnscope.analysis.symmetry_fields:main",
+        "modified-equation": "learnscope.analysis.modified_equation:main",
+        "shared-geometry": "learnscope.analysis.shared_geometry:main",
+        "xor-simulation": "learnscope.analysis.xor_simulation:main",
+        "interference": "learnscope.analysis.interference:main",
+        "target-alignment": "learnscope.analysis.target_alignment:main",
+        "prospective-index": "learnscope.analysis.prospective_index:main",
+        "lr-grid": "learnscope.analysis.lr_grid:main",
+        "concept-drift": "learnscope.analysis.concept_drift:main",
+        "weight-space": "learnscope.analysis.weight_space:main",
+        "continual": "learnscope.analysis.continual:main",
+        "robust-rnn": "learnscope.analysis.robust_rnn:main",
+        "reinforcement": "learnscope.analysis.reinforcement:main",
+        "sensorimotor": "learnscope.analysis.sensorimotor:main",
+        "reversal": "learnscope.analysis.reversal:main",
+        "fear-conditioning": "learnscope.analysis.fear_conditioning:main",
+        "observables": "learnscope.analysis.observables:main",
+        "rule-classifiers": "learnscope.analysis.rule_classifiers:main",
+        "conservation": "learnscope.analysis.conservation:main",
+        "rule-geometry": "learnscope.analysis.rule_geometry:main",
+        "layer-dimensionality": "learnscope.analysis.layer_dimensionality:main",
+        "rule-alignment": "learnscope.analysis.rule_alignment:main",
+    }
+)
 
 __all__ = ["ANALYSES"]
