@@ -95,3 +95,59 @@ def test_undefined_dataset_is_a_config_error():
 
 def test_schema_is_plain_yaml():
     assert yaml.safe_load(SCHEMA.read_text())["type"] == "object"
+
+
+def test_names_that_become_paths_or_ids_are_restricted():
+    msg = invalid({"data": {"../../x": {"kind": "digits"}}, "rule_zoo": {"rules": {"a'b": {"name": "sgd", "lr": 0.1}}}})
+    assert "'data': name '../../x' is not allowed (a dataset name: letters, digits and '_')" in msg
+    assert "'rule_zoo.rules': name \"a'b\" is not allowed" in msg
+    msg = invalid({"shared_geometry": {"families": {"mlp": {"layers": ["fc1", "../x"]}}}})
+    assert "'shared_geometry.families.mlp.layers.1': name '../x' is not allowed" in msg
+
+
+@pytest.mark.parametrize("patch,message", [
+    ({"identify_rules": {"seeds": [5, 6]}}, "'identify_rules.figures.example.seed': 0 is not one of identify_rules.seeds (defined: 5, 6)"),
+    ({"rule_zoo": {"dataset": "nope"}}, "'rule_zoo.dataset': 'nope' is not a dataset defined under 'data'"),
+    ({"robust_rnn": {"experiments": {"low_d": {"dataset": "digitz"}}}}, "'robust_rnn.experiments.low_d.dataset': 'digitz' is not a dataset"),
+    ({"identify_rules": {"figures": {"example": {"arch": "cnn", "layer": "fc9"}}}}, "'identify_rules.figures.example.layer': 'fc9' is not a layer of 'cnn'"),
+    ({"identify_rules": {"figures": {"example": {"task": "teacher"}}}}, "'identify_rules.figures.example.arch': 'mlp4_relu' is not an architecture of task 'teacher'"),
+    ({"identify_rules": {"classify": {"rules": ["sgdm", "rmsprop"]}}}, "'identify_rules.classify.rules': 'rmsprop' is not a rule under identify_rules.rules"),
+    ({"shared_geometry": {"figures": {"three_rsms": {"family": "convnet", "layer": "block1"}}}}, "'shared_geometry.figures.three_rsms.layer': 'block1' is not a layer of family 'convnet'"),
+    ({"shared_geometry": {"families": {"mlp": {"layers": ["fc1", "fc7"]}}}}, "'shared_geometry.families.mlp.layers': 'fc7' is not a layer of model 'mlp' (mlp)"),
+    ({"rule_zoo": {"record": {"layers": ["fc3"]}}}, "'rule_zoo.record.layers': 'fc3' is not a layer of model 'mlp' (mlp)"),
+    ({"cross_study": {"rules": ["sgd", "lion"]}}, "'cross_study.rules': 'lion' is not a rule_zoo rule label"),
+    ({"cross_study": {"dimensionality": {"rnn": {"experiment": "mid_d"}}}}, "'cross_study.dimensionality.rnn.experiment': 'mid_d' is not an experiment"),
+    ({"neural_mechanics": {"neurons": {"model": "bn", "weight_decay": 0.001}, "momentum_sweep": {"models": ["bn"]}},
+      "shared_geometry": {"claims": {"ve_lower_family": "vgg"}}}, "'shared_geometry.claims.ve_lower_family': 'vgg' is not a family"),
+])
+def test_broken_cross_references_are_named_before_any_job(patch, message):
+    assert message in invalid(patch)
+
+
+def test_known_layers_match_the_built_models():
+    from learnscope.models import build_model
+    from learnscope.references import known_layers
+
+    for spec, shape in [({"kind": "mlp", "hidden": [8, 4]}, (1, 8, 8)), ({"kind": "convnet", "channels": [4, 4], "hidden": [8]}, (1, 8, 8)),
+                        ({"kind": "resnet", "width": 4, "blocks": 2, "pool_after": [1]}, (3, 8, 8))]:
+        assert known_layers(spec) == list(build_model(spec, shape, 10).layer_modules()), spec
+
+
+def test_templated_override_is_refused_as_code(tmp_path: Path):
+    evil = tmp_path / "o.yaml"
+    evil.write_text("__use_yte__: true\nrule_zoo:\n  seeds: ?__import__('os').getpid() and [0]\n")
+    with pytest.raises(ConfigError, match="o.yaml: holds '__use_yte__', which makes Snakemake run the file as a YTE template"):
+        load_params(REPO / "params.yaml", [evil])
+
+
+def test_config_readme_puts_configfile_after_the_target():
+    """`--configfile` takes every following word as a file, so a target after it is read as a config file."""
+    import re
+
+    commands = re.findall(r"`(snakemake [^`]*)`", (REPO / "config/README.md").read_text())
+    assert commands
+    for cmd in commands:
+        words = cmd.split()
+        if "--configfile" in words:
+            after = words[words.index("--configfile") + 1 :]
+            assert all(w.endswith(".yaml") for w in after), cmd

@@ -193,3 +193,65 @@ def test_missing_tiny_imagenet_names_the_path(tmp_path: Path):
     with pytest.raises(DatasetError) as e:
         prepare("tin", {"kind": "tiny_imagenet", "root": str(tmp_path)})
     assert str(missing) in str(e.value) and "dvc pull" in str(e.value)
+
+
+def test_prepared_file_is_checked_against_its_digest(tmp_path: Path):
+    import h5py
+
+    ds = prepare("digits", {"kind": "digits", "probe_per_class": 2})
+    save_prepared(ds, tmp_path / "d.h5")
+    with h5py.File(tmp_path / "d.h5", "r") as f:
+        offset = f["y_test"].id.get_offset()
+    data = bytearray((tmp_path / "d.h5").read_bytes())
+    data[offset] ^= 1  # one label changed by one
+    (tmp_path / "d.h5").write_bytes(bytes(data))
+    with pytest.raises(DatasetError, match=r"d.h5: damaged .*'y_test' does not match its content digest.*delete it and rebuild"):
+        load_prepared(tmp_path / "d.h5")
+    with h5py.File(tmp_path / "x.h5", "w") as f:
+        f.attrs["format"] = "learnscope-dataset/2"
+        f["x_train"] = h5py.ExternalLink("/etc/passwd", "/")
+    with pytest.raises(DatasetError, match="'x_train' is an external link to /etc/passwd"):
+        load_prepared(tmp_path / "x.h5")
+
+
+def test_mnist_reads_idx_files_never_processed_pickles(tmp_path: Path):
+    make_mnist(tmp_path, "MNIST")
+    processed = tmp_path / "MNIST" / "processed"
+    processed.mkdir()
+    for name in ("training.pt", "test.pt"):  # torchvision's legacy files, which its MNIST class would prefer
+        (processed / name).write_bytes(b"\x80\x02crandom\nnot a tensor file")
+    ds = prepare("mnist", {"kind": "mnist", "root": str(tmp_path), "probe_per_class": 1, "standardize": False})
+    np.testing.assert_array_equal(ds.y_test, np.arange(20) % 10)
+    raw = tmp_path / "MNIST" / "raw" / "t10k-labels-idx1-ubyte"
+    raw.write_bytes(raw.read_bytes()[:-3])
+    with pytest.raises(DatasetError, match="t10k-labels-idx1-ubyte: not an unsigned-byte IDX file .*truncated"):
+        prepare("mnist", {"kind": "mnist", "root": str(tmp_path)})
+
+
+@pytest.mark.parametrize("payload,match", [
+    ([1, 2, 3], "not a CIFAR batch \\(expected a dict with 'data' and 'fine_labels', got a list\\)"),
+    ({"data": np.zeros((2, 3072), np.uint8)}, "got keys \\['data'\\]"),
+    ({"data": np.zeros((2, 7), np.uint8), "fine_labels": [0, 1]}, "malformed 'data'"),
+])
+def test_cifar_batch_of_the_wrong_shape_is_a_clear_error(tmp_path: Path, payload, match):
+    base = tmp_path / "cifar-100-python"
+    base.mkdir()
+    for name in ("train", "test"):
+        with open(base / name, "wb") as fh:
+            pickle.dump(payload, fh, protocol=2)
+    with pytest.raises(DatasetError, match=match):
+        prepare("c100", {"kind": "cifar100", "root": str(tmp_path)})
+
+
+@pytest.mark.parametrize("where", ["wnids", "annotations"])
+def test_tiny_imagenet_names_cannot_leave_its_folder(tmp_path: Path, where: str):
+    make_tiny_imagenet(tmp_path)
+    base = tmp_path / "tiny-imagenet-200"
+    if where == "wnids":
+        (base / "wnids.txt").write_text("n01\nn02\n../../../etc\n")
+        match = r"wnids.txt, line 3: '../../../etc' is not a plain file name"
+    else:
+        (base / "val" / "val_annotations.txt").write_text("../../../../etc/passwd\tn01\t0\t0\t63\t63\n")
+        match = r"val_annotations.txt, line 1: '../../../../etc/passwd' is not a plain file name"
+    with pytest.raises(DatasetError, match=match):
+        prepare("tin", {"kind": "tiny_imagenet", "root": str(tmp_path)})

@@ -178,7 +178,7 @@ def test_damaged_records_give_clear_errors(tmp_path, digits):
     path = train_run(run_cfg(), digits, tmp_path / "r.h5")
     data = path.read_bytes()
     (tmp_path / "trunc.h5").write_bytes(data[: len(data) // 2])
-    with pytest.raises(RecordError, match="truncated or corrupted.*delete it and rerun"):
+    with pytest.raises(RecordError, match="truncated or corrupted.*delete it .* and rerun"):
         open_run(tmp_path / "trunc.h5")
     with h5py.File(tmp_path / "other.h5", "w") as f:
         f.attrs["format"] = "something-else"

@@ -1,6 +1,7 @@
 """``learnscope``: one subcommand per pipeline step, so every Snakemake rule is a one-line shell call.
 
     learnscope validate   --params params.yaml [--configfile override.yaml ...]
+    learnscope snakemake  ARGS...   (snakemake ARGS, after refusing config files Snakemake would run as code)
     learnscope prepare    --name digits --spec '{"kind": "digits", ...}' --out data/prepared/digits.h5
     learnscope train      --run '<run json>' [--data data/prepared/digits.h5] --out results/runs/<id>.h5
     learnscope analyze    NAME --inputs RUN.h5 ... --out TABLE [--options JSON] [--threads N]
@@ -156,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--schema", default="workflow/schemas/params.schema.yaml")
     s.set_defaults(func=cmd_validate)
 
+    s = sub.add_parser("snakemake", help="run snakemake with these arguments, after refusing templated (YTE) config files")
+    s.add_argument("args", nargs=argparse.REMAINDER, help="snakemake's arguments, e.g. --cores 2 figures/all --configfile config/smoke.yaml")
+
     s = sub.add_parser("prepare", help="build a prepared dataset file")
     s.add_argument("--name", required=True)
     s.add_argument("--spec", required=True, help="the data.<name> entry of params, as JSON")
@@ -218,6 +222,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["snakemake"] and not set(argv[1:2]) & {"-h", "--help"}:  # every argument is snakemake's
+        from learnscope.guard import run_snakemake
+
+        try:
+            run_snakemake(argv[1:])
+        except LearnscopeError as e:
+            print(f"learnscope snakemake: error: {e}", file=sys.stderr)
+            return 2
     args = build_parser().parse_args(argv)
     try:
         args.func(args)

@@ -2,8 +2,12 @@
 
 Snakemake reads ``params.yaml`` as its configfile (``--configfile config/smoke.yaml`` deep-merges an
 override on top) and DVC reads the same file as params. ``validate_params`` runs before any job: an
-unknown key, a wrong type or an out-of-range value stops the run with a message naming the key and the
-allowed values. Config values are data: nothing here evaluates them as code.
+unknown key, a wrong type, an out-of-range value, an unsafe name (a map key or layer that becomes a file
+name or run id) or a name that refers to nothing (``check_references``: datasets, models, rules, layers of
+known architectures, every figure option naming a seed, task, architecture or layer) stops the run with a
+message naming the key and the allowed values. Config values are data: nothing here evaluates them as code,
+and a file holding Snakemake's YTE template switch (``__use_yte__``), which would make Snakemake run it as
+code, is refused (``refuse_templates``; see docs/reliability.md for the trust boundary).
 """
 
 from __future__ import annotations
@@ -17,9 +21,24 @@ import yaml
 
 from learnscope.errors import ConfigError
 from learnscope.record.identity import dataset_identity
+from learnscope.references import check_references
 
 
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader: the same data, ~10x faster
+TEMPLATE_SWITCH = "__use_yte__"
+
+
+def refuse_templates(paths: Iterable[str | Path]) -> None:
+    """Refuse any file whose text holds ``__use_yte__``: Snakemake renders such a config file as a YTE
+    template, i.e. runs the Python expressions in it, when it loads the file (before the workflow's own
+    code can check anything). Config files must be plain data."""
+    for path in paths:
+        p = Path(path)
+        if p.is_file() and TEMPLATE_SWITCH in p.read_text(errors="replace"):
+            raise ConfigError(
+                f"{p}: holds {TEMPLATE_SWITCH!r}, which makes Snakemake run the file as a YTE template (Python code); "
+                "learnscope config files are plain data: remove the key and any '?'-expressions (see docs/reliability.md)"
+            )
 
 
 def load_yaml(path: str | Path) -> dict:
@@ -27,6 +46,7 @@ def load_yaml(path: str | Path) -> dict:
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"{p}: config file not found")
+    refuse_templates([p])
     try:
         data = yaml.load(p.read_text(), Loader=SAFE_LOADER)
     except yaml.YAMLError as e:
@@ -75,6 +95,10 @@ def _describe(error: jsonschema.ValidationError) -> str:
         return f"'{where}': {error.instance!r} is not allowed (allowed values: {', '.join(map(repr, error.validator_value))})"
     if error.validator == "required":
         return f"'{where}': {error.message}"
+    if error.validator == "pattern" and "name" in schema.get("description", ""):
+        return f"'{where}': name {error.instance!r} is not allowed ({schema.get('description', error.message)})"
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        return _describe(jsonschema.exceptions.best_match(error.context))
     bounds = [f"{k} {schema[k]}" for k in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum") if k in schema]
     allowed = f" (allowed: {schema.get('type', '')} {', '.join(bounds)})".replace("( ", "(") if bounds else ""
     return f"'{where}': {error.message}{allowed}"
@@ -89,8 +113,9 @@ def validate_params(cfg: dict, schema_path: str | Path, source: str = "params.ya
         raise ConfigError(f"{schema_path}: not a valid JSON schema at '{_key_path(e.absolute_path)}' ({e.message})") from None
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(cfg), key=lambda e: (list(map(str, e.absolute_path)), e.message))
-    if errors:
-        lines = "\n".join(f"  - {_describe(e)}" for e in errors)
+    problems = [_describe(e) for e in errors] or check_references(cfg)  # references only in a well-formed config
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
         raise ConfigError(
             f"{source} does not match {schema_path}:\n{lines}\n"
             "Fix the key(s) above in params.yaml or in the --configfile override you passed."

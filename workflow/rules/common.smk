@@ -6,10 +6,10 @@ from pathlib import Path
 
 try:
     from learnscope.claims import read_claims, report_labels
-    from learnscope.config import validate_params
+    from learnscope.config import refuse_templates, validate_params
     from learnscope.data.online import is_online
     from learnscope.errors import ConfigError
-    from learnscope.output_cache import ensure_output_cache
+    from learnscope.output_cache import ensure_output_cache, install_verified_cache
     from learnscope.provenance import step_digest
     from learnscope.steps import analysis_digest, figure_digest
     from learnscope.record.identity import run_id
@@ -21,13 +21,18 @@ except ImportError as e:
 
 
 try:
+    # Too late to stop Snakemake's YTE rendering of an override (done while loading it), not too late to
+    # stop every job: the pre-run guard is `learnscope snakemake` (docs/reliability.md).
+    refuse_templates(workflow.overwrite_configfiles)
     validate_params(config, Path(workflow.basedir) / "workflow/schemas/params.schema.yaml", source="params.yaml (+ --configfile overrides)")
 except ConfigError as e:
     raise WorkflowError(str(e))
 
 
-# Between-workflow output cache (rules with `cache: True`, active with --cache): a user-wide default.
+# Between-workflow output cache (rules with `cache: True`, active with --cache): a user-wide default,
+# entries checked against their content digests, read-only, restored as copies (docs/reliability.md).
 ensure_output_cache()
+install_verified_cache()
 
 
 wildcard_constraints:
@@ -80,7 +85,8 @@ def datasets_in_use():
 
 
 def prepared_data(run):
-    """The prepared dataset file a run reads ([] for a run on an online task), marked ancient: the run's
-    identity already holds the dataset's spec and the data code's digest, so the file's modification
-    time (a `dvc pull` or checkout writes it anew) must not retrain anything."""
-    return [] if is_online(run["dataset"]) else [ancient(f"data/prepared/{run['dataset']['name']}.h5")]
+    """The prepared dataset file a run reads ([] for a run on an online task). Not ancient(): with it,
+    Snakemake re-prepares a changed dataset and then builds nothing downstream (Snakemake issue #4166).
+    A file's modification time alone (a `dvc pull` or checkout writes it anew) retrains nothing because
+    the workflow profiles leave `mtime` out of the rerun triggers (docs/reliability.md)."""
+    return [] if is_online(run["dataset"]) else [f"data/prepared/{run['dataset']['name']}.h5"]

@@ -9,10 +9,11 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from learnscope.atomic import atomic_path
+from learnscope.atomic import write_bytes
 from learnscope.errors import DatasetError
+from learnscope.record.integrity import IntegrityError, check_structure, read_checked, seal
 
-PREPARED_FORMAT = "learnscope-dataset/1"
+PREPARED_FORMAT = "learnscope-dataset/2"
 _ARRAYS = ("x_train", "y_train", "x_test", "y_test", "probe_index")
 
 
@@ -50,20 +51,25 @@ class Dataset:
 
 
 def save_prepared(ds: Dataset, path: str | Path) -> None:
-    """Write ``ds`` atomically and byte-deterministically."""
-    with atomic_path(path) as tmp:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["format"] = PREPARED_FORMAT
-            f.attrs["name"] = ds.name
-            f.attrs["task"] = ds.task
-            f.attrs["n_outputs"] = ds.n_outputs
-            f.attrs["spec"] = json.dumps(ds.spec, sort_keys=True)
-            for key in _ARRAYS:
-                f.create_dataset(key, data=getattr(ds, key))
+    """Write ``ds`` atomically and byte-deterministically, sealed with its content digests
+    (``learnscope.record.integrity``); built in memory, so a full disk is a StorageError."""
+    with h5py.File(f"{path}.in-memory", "w", driver="core", backing_store=False) as f:
+        f.attrs["format"] = PREPARED_FORMAT
+        f.attrs["name"] = ds.name
+        f.attrs["task"] = ds.task
+        f.attrs["n_outputs"] = ds.n_outputs
+        f.attrs["spec"] = json.dumps(ds.spec, sort_keys=True)
+        for key in _ARRAYS:
+            f.create_dataset(key, data=getattr(ds, key))
+        seal(f)
+        f.flush()
+        image = f.id.get_file_image()
+    write_bytes(path, image)
 
 
 def load_prepared(path: str | Path) -> Dataset:
-    """Read a prepared dataset; a missing or damaged file is a DatasetError saying how to rebuild it."""
+    """Read a prepared dataset, checked against its content digests; a missing, damaged or unsafe file
+    (external links or storage) is a DatasetError saying how to rebuild it."""
     p = Path(path)
     rebuild = f"rebuild it with `snakemake --cores 1 {p}` (or fetch it with `dvc pull`)"
     if not p.is_file():
@@ -72,7 +78,11 @@ def load_prepared(path: str | Path) -> Dataset:
         with h5py.File(p, "r") as f:
             if f.attrs.get("format") != PREPARED_FORMAT:
                 raise DatasetError(f"{p}: not a learnscope prepared dataset (format {f.attrs.get('format')!r}); {rebuild}")
-            arrays = {k: f[k][()] for k in _ARRAYS}
+            datasets = check_structure(f)
+            missing = [k for k in _ARRAYS if k not in datasets]
+            if missing:
+                raise DatasetError(f"{p}: prepared dataset lacks {', '.join(missing)}; delete it and {rebuild}")
+            arrays = {k: read_checked(datasets[k]) for k in _ARRAYS}
             return Dataset(
                 name=str(f.attrs["name"]),
                 task=str(f.attrs["task"]),
@@ -80,5 +90,7 @@ def load_prepared(path: str | Path) -> Dataset:
                 spec=json.loads(f.attrs["spec"]),
                 **arrays,
             )
-    except (OSError, KeyError) as e:
+    except IntegrityError as e:
+        raise DatasetError(f"{p}: damaged or not a learnscope prepared dataset: {e}; delete it and {rebuild}") from None
+    except (OSError, KeyError, ValueError) as e:
         raise DatasetError(f"{p}: unreadable or truncated prepared dataset ({e}); delete it and {rebuild}") from None

@@ -16,6 +16,7 @@ val items in file-name order), so a subset covers all classes.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,17 @@ def _missing(path: Path, what: str) -> DatasetError:
         f"unpack tiny-imagenet-200.zip (http://cs231n.stanford.edu/tiny-imagenet-200.zip) under the entry's "
         f"'root' folder."
     )
+
+
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def _plain_name(name: str, where: Path, line: int) -> str:
+    """``name`` if it is one plain file or folder name (no separator, not '..'), so paths joined from the
+    dataset's own text files stay inside its folder; else a DatasetError naming the file and line."""
+    if not _NAME.fullmatch(name) or name in (".", ".."):
+        raise DatasetError(f"{where}, line {line}: {name!r} is not a plain file name (letters, digits, '_', '.', '-'); the file is damaged or crafted, re-fetch it with `dvc pull`")
+    return name
 
 
 def _read_images(paths: list[Path]) -> np.ndarray:
@@ -73,7 +85,7 @@ def _val_items(base: Path, index: dict[str, int]) -> tuple[list[Path], list[int]
         fields = line.split("\t")
         if len(fields) < 2 or fields[1] not in index:
             raise DatasetError(f"{annotations}, line {n}: expected '<file>\\t<wnid>...' with a wnid from wnids.txt, got {line!r}")
-        items.append((fields[0], index[fields[1]]))
+        items.append((_plain_name(fields[0], annotations, n), index[fields[1]]))
     items.sort()
     paths = [base / "val" / "images" / name for name, _ in items]
     for path in paths:
@@ -88,7 +100,8 @@ def load(spec: dict) -> tuple:
     wnids_file = base / "wnids.txt"
     if not wnids_file.is_file():
         raise _missing(wnids_file, "the class list wnids.txt")
-    wnids = sorted(w.strip() for w in wnids_file.read_text().splitlines() if w.strip())
+    lines = wnids_file.read_text().splitlines()
+    wnids = sorted(_plain_name(w.strip(), wnids_file, n) for n, w in enumerate(lines, start=1) if w.strip())
     index = {w: i for i, w in enumerate(wnids)}
     splits = []
     for items, key in ((_train_items(base, wnids), "subset_train"), (_val_items(base, index), "subset_test")):

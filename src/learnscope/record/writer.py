@@ -1,4 +1,8 @@
-"""Streaming writer of a run record: rows are written as they are recorded, the file appears when done."""
+"""Writer of a run record: rows are recorded into an in-memory HDF5 file (h5py's core driver, no backing
+store), which is sealed with its content digests (``learnscope.record.integrity``) and written to disk in one
+atomic write when the run ends. Nothing is on disk while a run trains, so a killed job leaves nothing, and
+a full disk is an ordinary ``StorageError`` from Python's own write (HDF5 swallows write errors on close
+and can then crash the process)."""
 
 from __future__ import annotations
 
@@ -9,13 +13,15 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from learnscope.atomic import sweep_stale, write_bytes
 from learnscope.provenance import git_commit, package_versions
+from learnscope.record.integrity import seal
 
-FORMAT = "learnscope-run/1"
+FORMAT = "learnscope-run/2"
 
 
 class RunWriter:
-    """Write one run record to ``<dir>/.<name>.tmp-<pid>``; ``close(status)`` renames it to ``path``.
+    """Build one run record in memory; ``close(status)`` seals it and writes it atomically to ``path``.
 
     ``n_points`` is the number of record points T; each ``record(...)`` call fills the next row.
     ``runtime`` (the device and determinism settings the run trained under) is stored as an attribute.
@@ -24,10 +30,11 @@ class RunWriter:
     def __init__(self, path: str | Path, config: dict, run_id: str, code_digest: str, n_points: int, runtime: dict | None = None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        sweep_stale(self.path.parent)  # temporary files of killed jobs
         self.n_points = n_points
         self.row = 0
-        self.file = h5py.File(self.tmp, "w", track_order=False)
+        name = f"{self.path}.in-memory-{os.getpid()}"  # an identifier only: nothing is written there
+        self.file = h5py.File(name, "w", driver="core", backing_store=False, track_order=False)
         a = self.file.attrs
         a["format"] = FORMAT
         a["run_id"] = run_id
@@ -73,21 +80,20 @@ class RunWriter:
         self.row += 1
 
     def close(self, status: str, per_step: dict[str, np.ndarray], diverged_at_step: int = -1) -> Path:
-        """Write per-step series and the final status, then atomically publish the file."""
+        """Write per-step series and the final status, seal the file, then atomically publish it."""
         for name, values in per_step.items():
             self.file.create_dataset(f"per_step/{name}", data=np.asarray(values, dtype=np.float64))
         self.file.attrs["status"] = status
         self.file.attrs["n_records"] = self.row
         self.file.attrs["diverged_at_step"] = int(diverged_at_step)
+        seal(self.file)
+        self.file.flush()
+        image = self.file.id.get_file_image()
         self.file.close()
-        with open(self.tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(self.tmp, self.path)
+        write_bytes(self.path, image)
         return self.path
 
     def abort(self) -> None:
-        """Drop the unfinished file (on an exception): nothing at ``path`` appears."""
-        try:
+        """Drop the unfinished record (on an exception): nothing at ``path`` appears."""
+        if self.file:
             self.file.close()
-        finally:
-            self.tmp.unlink(missing_ok=True)
