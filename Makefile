@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 figures: $(STAMP)
-	$(RUN) $(BIN)/snakemake --cores $(CORES) figures/all $(ARGS)
+	$(RUN) $(BIN)/learnscope snakemake --cores $(CORES) figures/all $(ARGS)
 
 test: $(STAMP)
 	$(RUN) $(BIN)/python -m pytest tests $(ARGS)
