@@ -242,3 +242,18 @@ def test_study_target_builds_on_smoke_config(smoke_build):
     reported = {r["id"].split(".", 1)[1]: r for r in rows if not r["gated"]}
     assert reported["fear_conditioning.bp_fear_unchanged"]["pass"]  # exact at any scale (BP cannot reach N)
     assert reported["fear_conditioning.pc_fear_recovers"]["pass"]
+
+
+def test_reinforcement_figure_renders_an_environment_without_a_published_value(tmp_path):
+    """The paper tier adds MountainCar-v0, for which Song et al. report no return: the figure says so
+    instead of failing (a KeyError stopped the paper-shape build)."""
+    rows = [
+        {"env": env, "rule": rule, "lr": 0.01, "seed": seed, "episode": ep, "return": float(ep + seed + (rule == "PC"))}
+        for env in ("CartPole-v1", "MountainCar-v0") for rule in ("BP", "PC") for seed in (0, 1) for ep in range(5)
+    ]
+    table = tmp_path / "rl.csv"
+    pd.DataFrame(rows).to_csv(table, index=False)
+    options = {"episodes": 5, "seeds": [0, 1], "published": {"CartPole-v1": {"PC": 440, "BP": 335}}}
+    got = _check_claims(FIGURES["prospective_configuration"]["reinforcement"]([str(table)], str(tmp_path / "r.png"), options), "reinforcement")
+    assert got["pc_minus_bp_mountaincar"]["value"] == pytest.approx(1.0) and "nan" in got["pc_minus_bp_mountaincar"]["claim"]
+    assert (tmp_path / "r.png").stat().st_size > 0
