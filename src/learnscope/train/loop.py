@@ -133,6 +133,7 @@ def train_run(run: dict, dataset: Dataset | None, out: str | Path, threads: int 
         path = writer.close(status, {k: np.asarray(v) for k, v in recorder.per_step.items()}, diverged_at)
     except BaseException:
         writer.abort()
+        side.abandon()
         raise
     side.finish()
     return path

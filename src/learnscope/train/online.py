@@ -149,6 +149,7 @@ def train_online(run: dict, out: str | Path, threads: int = 1, resume: ResumePol
         path = writer.close(status, {"batch_loss": np.asarray(batch_losses)}, diverged_at)
     except BaseException:
         writer.abort()
+        side.abandon()
         raise
     side.finish()
     return path

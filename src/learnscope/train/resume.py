@@ -26,7 +26,6 @@ vectorised (``learnscope.train.ensemble``) do not save state: a killed leader re
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import time
@@ -139,15 +138,6 @@ class Resumable:
         self.identity = {"format": FORMAT, "config": json.dumps(run, sort_keys=True), "run_id": run_id, "code_digest": code}
         self.enabled = policy.every_seconds is not None or policy.every_steps is not None
         self.last = time.monotonic()
-        self._clean_stale_tmp(Path(out))
-
-    @staticmethod
-    def _clean_stale_tmp(out: Path) -> None:
-        """Remove unfinished record files a killed process of this output left (``.<name>.tmp-<pid>``)."""
-        for tmp in out.parent.glob(f".{out.name}.tmp-*"):
-            pid = tmp.name.rsplit("-", 1)[-1]
-            if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
-                tmp.unlink(missing_ok=True)
 
     def load(self) -> dict | None:
         """The saved state if it belongs to this run and code, else None (a foreign state is discarded)."""
@@ -194,3 +184,9 @@ class Resumable:
 
     def finish(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def abandon(self) -> None:
+        """After a failed run: keep the folder only if it holds a state to resume from (a rerun after, say,
+        freeing disk space continues there); journalled rows without a state are of no use."""
+        if not (self.dir / "state.pt").exists():
+            self.finish()
