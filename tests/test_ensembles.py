@@ -61,7 +61,9 @@ def assert_same_record(ens_path, alone_path):
     alone, alone_attrs = datasets(alone_path)
     assert sorted(ens) == sorted(alone)
     for name in alone:
-        np.testing.assert_allclose(ens[name], alone[name], rtol=1e-4, atol=2e-5, err_msg=name)
+        # float32 reduction-order differences scale with the array's magnitude, not each element's
+        scale = max(1.0, float(np.abs(alone[name]).max())) if alone[name].size and alone[name].dtype.kind == "f" else 1.0
+        np.testing.assert_allclose(ens[name], alone[name], rtol=1e-4, atol=2e-5 * scale, err_msg=name)
     for key in ("run_id", "config", "code_digest", "status", "n_records", "diverged_at_step"):
         assert ens_attrs[key] == alone_attrs[key], key
     assert json.loads(ens_attrs["runtime"])["ensemble_size"] >= 2
