@@ -69,7 +69,7 @@ def study(name: str, analyses: tuple[str, ...], params: tuple[str, ...], rules: 
         outs=({f"results/{name}": PERSIST}, {f"figures/{name}": PERSIST}),
         analyses=analyses,
         figures=name,
-        metrics=({f"metrics/{name}.json": {"cache": False}},),
+        metrics=({f"metrics/{name}.json": {"cache": False, "persist": True}},),  # persist: dvc repro must not delete it before Snakemake sees the study up to date
         **kw,
     )
 
