@@ -133,7 +133,7 @@ def test_dvc_metrics_diff_and_exp_show_compare_claims(tmp_path):
 def test_every_study_stage_declares_its_claims_as_git_tracked_metrics():
     stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
     for study in STUDIES:
-        assert stages[study]["metrics"] == [{f"metrics/{study}.json": {"cache": False}}], study
+        assert stages[study]["metrics"] == [{f"metrics/{study}.json": {"cache": False, "persist": True}}], study
         outs = [next(iter(o)) if isinstance(o, dict) else o for o in stages[study]["outs"]]
         assert f"results/{study}" in outs and f"figures/{study}" in outs, (study, outs)
     # the workflow writes exactly that file, and git does not ignore it
