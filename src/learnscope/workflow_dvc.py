@@ -69,7 +69,8 @@ def study(name: str, analyses: tuple[str, ...], params: tuple[str, ...], rules: 
         outs=({f"results/{name}": PERSIST}, {f"figures/{name}": PERSIST}),
         analyses=analyses,
         figures=name,
-        metrics=({f"metrics/{name}.json": {"cache": False, "persist": True}},),  # persist: dvc repro must not delete it before Snakemake sees the study up to date
+        # persist: dvc repro must not delete it before Snakemake finds the study up to date
+        metrics=({f"metrics/{name}.json": {"cache": False, "persist": True}},),
         **kw,
     )
 

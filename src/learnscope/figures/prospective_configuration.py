@@ -433,7 +433,8 @@ def reinforcement(inputs: list[str], out: str, options: dict) -> list[Claim]:
         for _, b in best[best.env == env].iterrows():
             d = table[(table.env == env) & (table.rule == b["rule"]) & np.isclose(table.lr, b["lr"])]
             curve = d.groupby("episode")["return"].mean().rolling(10, min_periods=1).mean()
-            axes[0, j].plot(curve.index, curve.to_numpy(), color=RULE_COLORS[b["rule"]], label=f"{b['rule']} (lr {b['lr']:g}; {f'paper ≈{pub[b.rule]:g}' if b.rule in pub else 'no published value'})")
+            paper = f"paper ≈{pub[b['rule']]:g}" if b["rule"] in pub else "no published value"
+            axes[0, j].plot(curve.index, curve.to_numpy(), color=RULE_COLORS[b["rule"]], label=f"{b['rule']} (lr {b['lr']:g}; {paper})")
         axes[0, j].set(xlabel="episode", ylabel="return (10-episode running mean)", title=env)
         axes[0, j].legend(frameon=False, fontsize=6)
         for rule, d in grid[grid.env == env].groupby("rule", sort=True):
