@@ -111,7 +111,9 @@ def test_kill9_fixed_step_loop_resumes_to_identical_bytes(tmp_path, digits_file)
 
 
 def test_kill9_online_epoch_loop_resumes_to_identical_bytes(tmp_path):
-    _killed_equals_uninterrupted(tmp_path, _online_run(), None, every_steps=1)
+    # 120 epochs take about 3 s after the first save, well past the kill's random delay (up to 0.5 s):
+    # 12 epochs (0.3 s) let the job publish its record before the kill landed, on a fast machine.
+    _killed_equals_uninterrupted(tmp_path, _online_run(epochs=120), None, every_steps=1)
 
 
 @pytest.mark.parametrize("crash_at", [0, 1, 5])
