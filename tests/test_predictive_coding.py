@@ -8,6 +8,7 @@ import torch
 from learnscope.errors import ConfigError
 from learnscope.models import build_model
 from learnscope.rules import build_rule
+from learnscope.rules.losses import Loss, batch_total, loss_function
 from learnscope.rules.predictive_coding import evaluate, feedforward_values, half_squared_error, layer_gradient, mlp_layers, output_error, relax, value_gradients
 
 torch.set_num_threads(1)
@@ -225,3 +226,103 @@ def test_loss_functions_with_their_own_closed_form_and_half_squared_error():
     first_output.summed_with_gradient = lambda out, target: (torch.tensor(7.0), torch.ones_like(out))
     loss, grad = output_error(y_hat.detach(), y, first_output, 2.0)  # the function's own form is used
     assert float(loss) == 14.0 and float(grad.sum()) == 24.0
+
+
+LOSS_OPTIONS = [(k, r) for k in ("squared_error", "cross_entropy") for r in ("sum", "mean")]
+
+
+@pytest.mark.parametrize("kind,reduction", LOSS_OPTIONS)
+def test_loss_options_closed_form_equals_autograd(kind, reduction):
+    g = torch.Generator().manual_seed(3)
+    out = torch.randn(6, 4, generator=g, dtype=torch.float64, requires_grad=True)
+    labels = torch.randint(0, 4, (6,), generator=g)
+    loss_fn = Loss(kind, reduction, "classification")
+    per = torch.nn.functional.cross_entropy(out, labels, reduction="none") if kind == "cross_entropy" else 0.5 * ((out - torch.nn.functional.one_hot(labels, 4)) ** 2).sum(1)
+    ref = per.sum() if reduction == "sum" else per.mean()
+    assert float(loss_fn(out.detach(), labels)) == pytest.approx(float(ref.detach()), rel=1e-12)
+    summed, grad = loss_fn.summed_with_gradient(out.detach(), labels)
+    per.sum().backward()
+    assert float(summed) == pytest.approx(float(per.sum()), rel=1e-12)
+    torch.testing.assert_close(grad, out.grad)
+    assert float(batch_total(loss_fn, out.detach(), labels)) == pytest.approx(float(per.sum()), rel=1e-12)
+
+
+def test_loss_from_train_section_and_its_errors():
+    assert loss_function("classification", {}) is torch.nn.functional.cross_entropy
+    assert loss_function("regression", {"steps": 3}) is torch.nn.functional.mse_loss
+    paper = loss_function("classification", {"loss": "squared_error"})
+    assert (paper.kind, paper.reduction) == ("squared_error", "sum")
+    with pytest.raises(ConfigError, match="cross_entropy needs a classification"):
+        loss_function("regression", {"loss": "cross_entropy"})
+    with pytest.raises(ConfigError, match="reduction 'avg'"):
+        loss_function("classification", {"reduction": "avg"})
+
+
+@pytest.mark.parametrize("kind,reduction", LOSS_OPTIONS)
+def test_energy_gradients_with_the_loss_options_equal_autograd(kind, reduction):
+    """dF/dx and dF/dW of the closed form equal autograd on F = sum 1/2 eps^2 + beta * batch-summed loss."""
+    model = net([16, 12], "tanh", n_in=10, n_out=5)
+    layers = mlp_layers(model)
+    g = torch.Generator().manual_seed(4)
+    s = torch.randn(7, 10, generator=g, dtype=torch.float64)
+    labels = torch.randint(0, 5, (7,), generator=g)
+    loss_fn, beta = Loss(kind, reduction, "classification"), 0.7
+    xs = [x.detach() + 0.3 * torch.randn(x.shape, generator=g, dtype=torch.float64) for x in feedforward_values(layers, s)]
+    st = evaluate(layers, s, xs, labels, loss_fn, beta)
+    leaves = [x.detach().clone().requires_grad_(True) for x in xs]
+    h, total = s, 0.0
+    for (lin, act), x in zip(layers[:-1], leaves):
+        total = total + 0.5 * ((x - lin(h)) ** 2).sum()
+        h = act(x)
+    total = total + beta * batch_total(loss_fn, layers[-1][0](h), labels)
+    assert st.energy == pytest.approx(float(total), rel=1e-12)
+    model.zero_grad()
+    total.backward()
+    for x, gx in zip(leaves, value_gradients(layers, xs, st)):
+        torch.testing.assert_close(gx, x.grad)
+    for i, (lin, _) in enumerate(layers):
+        torch.testing.assert_close(layer_gradient(layers, st, i)[0], lin.weight.grad)
+
+
+@pytest.mark.parametrize("kind,reduction", LOSS_OPTIONS)
+def test_small_loss_weight_limit_is_backprop_of_the_same_loss_and_reduction(kind, reduction):
+    model = net([16, 16], "sigmoid", n_in=12, n_out=4)
+    g = torch.Generator().manual_seed(5)
+    x, labels = torch.randn(6, 12, generator=g, dtype=torch.float64), torch.randint(0, 4, (6,), generator=g)
+    loss_fn = Loss(kind, reduction, "classification")
+    bp = bp_gradients(model, x, labels, loss_fn)
+    rule = build_rule({"name": "predictive_coding", "lr": 0.1, "inference_steps": 300, "inference_rate": 0.1, "loss_weight": 1e-4})
+    rule.setup(model)
+    assert rel_error(rule.gradients(x, labels, loss_fn), bp) < 1e-3
+
+
+@pytest.mark.parametrize("implementation", ["closed_form", "autograd"])
+def test_schedule_all_takes_a_weight_step_at_every_inference_step(implementation):
+    """Without hidden layers F is beta x the loss: T steps of ``all`` are T optimiser steps of BP."""
+    model, twin = net([], "linear", n_in=5, n_out=3), net([], "linear", n_in=5, n_out=3)
+    g = torch.Generator().manual_seed(8)
+    x, labels = torch.randn(4, 5, generator=g, dtype=torch.float64), torch.randint(0, 3, (4,), generator=g)
+    loss_fn = Loss("squared_error", "sum", "classification")
+    pc = build_rule({"name": "predictive_coding", "lr": 0.05, "inference_steps": 5, "schedule": "all", "implementation": implementation, "optimizer": "adam", "weight_decay": 0.01})
+    bp = build_rule({"name": "adam", "lr": 0.05, "weight_decay": 0.01})
+    pc.setup(model)
+    bp.setup(twin)
+    pc.step(model, x, labels, loss_fn)
+    for _ in range(5):
+        bp.step(twin, x, labels, loss_fn)
+    for a, b in zip(model.parameters(), twin.parameters()):
+        torch.testing.assert_close(a, b)
+
+
+def test_convergence_is_the_last_inference_move_of_every_value_node():
+    model = net([16, 16], "tanh", n_in=10, n_out=5)
+    layers = mlp_layers(model)
+    x, y = batch(n=4, n_in=10, n_out=5)
+    before, after = relax(layers, x, y, squared, 19, 0.1), relax(layers, x, y, squared, 20, 0.1)
+    expected = [float((a - b).norm()) for a, b in zip(after.values, before.values)]
+    assert after.last_moves == pytest.approx(expected, rel=1e-9)
+    rule = build_rule({"name": "predictive_coding", "lr": 0.1, "inference_steps": 20})
+    rule.setup(model)
+    rule.step(model, x, y, squared)
+    assert rule.last_convergence["moves"] == pytest.approx(expected, rel=1e-9)
+    assert rule.last_convergence["energy"] == pytest.approx(after.energies[-1], rel=1e-9)

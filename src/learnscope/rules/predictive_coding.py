@@ -6,7 +6,8 @@ mu_l = W_l h_{l-1} + b_l and y_hat = mu_L, the energy of one sample is
 
     F = sum_{l<L} 1/2 ||x_l - mu_l||^2  +  beta * loss(y_hat, y)
 
-(``beta`` = ``loss_weight``; ``loss`` is the training loop's per-sample loss). One step of the rule:
+(``beta`` = ``loss_weight``; ``loss`` is the training loop's per-sample loss; everything is summed over the
+batch: Song et al.'s energy, with loss 1/2 sum_k (y_hat_k - onehot_k)^2). One step of the rule:
 
 1. set x_l := mu_l (the feed-forward pass; hidden energies are 0, only the loss term is not);
 2. inference: T steps x_l <- x_l - gamma dF/dx_l, with
@@ -14,11 +15,18 @@ mu_l = W_l h_{l-1} + b_l and y_hat = mu_L, the energy of one sample is
    delta_l = dF/dmu_l = -eps_l (hidden) and delta_L = beta * dloss/dy_hat (output);
    gamma is multiplied by ``inference_discount`` whenever the batch energy did not fall;
 3. learning: one optimiser step with the local, Hebbian gradient dF/dW_l = delta_l h_{l-1}^T at the
-   relaxed state, averaged over the batch and divided by beta (so that the limit beta -> 0 is the
-   backprop gradient of the mean loss, Whittington & Bogacz 2017; Millidge et al. 2022).
+   relaxed state, divided by beta, and by the batch size B when the loss's ``reduction`` is ``mean``
+   (a loss without one, e.g. ``torch.nn.functional.cross_entropy``, is a batch mean), so that the limit
+   beta -> 0 is the backprop gradient of the same loss and reduction (Whittington & Bogacz 2017;
+   Millidge et al. 2022). With the paper's reduction ``sum`` and beta = 1 this is dF/dW itself.
 
 Schedule ``zil`` (zero-divergence inference learning, Song et al. 2020): gamma = 1 and W_l takes its
-gradient at inference step t = L - l (l = 1..L), which equals backprop exactly.
+gradient at inference step t = L - l (l = 1..L), which equals backprop exactly. Schedule ``all`` (the
+paper's CNN, ``update_p_at="all"``): an optimiser step of the weights at every inference step, from the
+same energy gradient as that step's value-node update.
+
+Convergence of the relaxation: after every step the rule keeps ``last_convergence``, the batch energy at
+the last inference step and ||x_l(T) - x_l(T-1)|| of every value node (Frobenius norm over the batch).
 
 Two implementations of the same rule (``implementation``):
 
@@ -43,6 +51,7 @@ from torch import nn
 from learnscope.errors import ConfigError
 from learnscope.rules.base import LearningRule, LossFn, StepResult
 from learnscope.rules.gradient import make_optimizer
+from learnscope.rules.losses import batch_total
 
 Layer = tuple[nn.Linear, nn.Module | None]
 SUPPORTED = (nn.Identity, nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid)
@@ -134,7 +143,7 @@ def output_error(y_hat: torch.Tensor, y: torch.Tensor, loss_fn: LossFn, beta: fl
         return beta * (diff * diff).sum() / k, 2 * beta * diff / k
     with torch.enable_grad():
         leaf = y_hat.detach().requires_grad_(True)
-        loss = beta * n * loss_fn(leaf, y)
+        loss = beta * batch_total(loss_fn, leaf, y)
         (g,) = torch.autograd.grad(loss, leaf)
     return loss.detach(), g
 
@@ -178,22 +187,32 @@ class Relaxed:
     values: list[torch.Tensor]  # relaxed hidden value nodes x_l
     state: State  # the energy terms there
     energies: list[float]  # batch energy before each inference step and at the end (T + 1 values)
+    last_moves: list[float]  # ||x_l(T) - x_l(T-1)|| per value node (zeros when T = 0)
+
+
+def _norms(moves: list[torch.Tensor]) -> list[float]:
+    return [float(torch.linalg.vector_norm(m)) for m in moves]
 
 
 @torch.no_grad()
-def relax(layers: list[Layer], s: torch.Tensor, y: torch.Tensor, loss_fn: LossFn, steps: int, rate: float, discount: float = 0.5, beta: float = 1.0) -> Relaxed:
-    """Inference phase: ``steps`` gradient steps of the value nodes on F, weights fixed (see module doc)."""
+def relax(layers: list[Layer], s: torch.Tensor, y: torch.Tensor, loss_fn: LossFn, steps: int, rate: float, discount: float = 0.5, beta: float = 1.0, learn=None) -> Relaxed:
+    """Inference phase: ``steps`` gradient steps of the value nodes on F (see module doc). ``learn(state)``,
+    if given, is called at every step with that step's energy terms, before the value nodes move (the
+    ``all`` schedule's weight step); otherwise the weights stay fixed."""
     xs = feedforward_values(layers, s)
     st = evaluate(layers, s, xs, y, loss_fn, beta)
-    energies, previous = [st.energy], float("inf")
+    energies, previous, moves = [st.energy], float("inf"), [torch.zeros(()) for _ in xs]
     for _ in range(steps):
         if st.energy >= previous:
             rate *= discount
         previous = st.energy
-        xs = [x - rate * g for x, g in zip(xs, value_gradients(layers, xs, st))]
+        moves = [rate * g for g in value_gradients(layers, xs, st)]
+        if learn is not None:
+            learn(st)
+        xs = [x - m for x, m in zip(xs, moves)]
         st = evaluate(layers, s, xs, y, loss_fn, beta)
         energies.append(st.energy)
-    return Relaxed(values=xs, state=st, energies=energies)
+    return Relaxed(values=xs, state=st, energies=energies, last_moves=_norms(moves))
 
 
 @dataclass
@@ -244,7 +263,7 @@ def _energy(seg: Segments, s: torch.Tensor, xs: list[torch.Tensor], y: torch.Ten
     for block, x in zip(seg.blocks[:-1], xs):
         total = total + 0.5 * ((x - block(h)) ** 2).sum()
         h = x
-    return total + beta * len(s) * loss_fn(seg.blocks[-1](h), y)
+    return total + beta * batch_total(loss_fn, seg.blocks[-1](h), y)
 
 
 def _with_grad(xs: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -269,22 +288,28 @@ def _weight_grads(energy: torch.Tensor, xs: list[torch.Tensor], modules: list[nn
     return gx, [(next(gp), next(gp) if m.bias is not None else None) for m in modules]
 
 
-def relax_autograd(seg: Segments, s: torch.Tensor, y: torch.Tensor, loss_fn: LossFn, steps: int, rate: float, discount: float = 0.5, beta: float = 1.0) -> tuple[list, list[float]]:
+def relax_autograd(seg: Segments, s: torch.Tensor, y: torch.Tensor, loss_fn: LossFn, steps: int, rate: float, discount: float = 0.5, beta: float = 1.0, learn=None) -> tuple[list, list[float], list[float]]:
     """The inference phase of ``relax`` by autograd; returns the batch-summed (dW, db) of every weight
-    layer at the relaxed state and the energies (T + 1 values)."""
+    layer at the relaxed state, the energies (T + 1 values) and ||x_l(T) - x_l(T-1)|| per value node.
+    ``learn(grads)``, if given, gets every step's batch-summed (dW, db) before the value nodes move."""
     with torch.enable_grad():
         xs = _with_grad(segment_values(seg, s))
         energy = _energy(seg, s, xs, y, loss_fn, beta)
-        energies, previous = [float(energy.detach())], float("inf")
+        energies, previous, moves = [float(energy.detach())], float("inf"), [torch.zeros(()) for _ in xs]
         for _ in range(steps):
             if energies[-1] >= previous:
                 rate *= discount
             previous = energies[-1]
-            gx = torch.autograd.grad(energy, xs) if xs else []
-            xs = _with_grad([x - rate * g for x, g in zip(xs, gx)])
+            if learn is not None:
+                gx, gw = _weight_grads(energy, xs, seg.weights)
+                learn(gw)
+            else:
+                gx = torch.autograd.grad(energy, xs) if xs else []
+            moves = [rate * g.detach() for g in gx]
+            xs = _with_grad([x - m for x, m in zip(xs, moves)])
             energy = _energy(seg, s, xs, y, loss_fn, beta)
             energies.append(float(energy.detach()))
-        return _weight_grads(energy, xs, seg.weights)[1], energies
+        return _weight_grads(energy, xs, seg.weights)[1], energies, _norms(moves)
 
 
 def zil_gradients_autograd(seg: Segments, s: torch.Tensor, y: torch.Tensor, loss_fn: LossFn, beta: float = 1.0) -> list:
@@ -315,8 +340,9 @@ def zil_gradients(layers: list[Layer], s: torch.Tensor, y: torch.Tensor, loss_fn
 class PredictiveCoding(LearningRule):
     """The PC rule. Keys: ``lr``, ``optimizer`` (sgd | momentum | adam, with their keys),
     ``inference_steps`` T (128), ``inference_rate`` gamma (0.1), ``inference_discount`` (0.5),
-    ``loss_weight`` beta (1.0), ``schedule`` (``last``: one weight step at the relaxed state; ``zil``),
-    ``implementation`` (``auto``: closed_form for MLPs, autograd for other sequential models)."""
+    ``loss_weight`` beta (1.0), ``schedule`` (``last``: one weight step at the relaxed state; ``all``: a
+    weight step at every inference step; ``zil``), ``implementation`` (``auto``: closed_form for MLPs,
+    autograd for other sequential models)."""
 
     name = "predictive_coding"
 
@@ -327,8 +353,8 @@ class PredictiveCoding(LearningRule):
         self.discount = float(config.get("inference_discount", 0.5))
         self.beta = float(config.get("loss_weight", 1.0))
         self.schedule = config.get("schedule", "last")
-        if self.schedule not in ("last", "zil"):
-            raise ConfigError(f"predictive_coding.schedule {self.schedule!r} is not known (allowed: last, zil)")
+        if self.schedule not in ("last", "all", "zil"):
+            raise ConfigError(f"predictive_coding.schedule {self.schedule!r} is not known (allowed: last, all, zil)")
         self.implementation = config.get("implementation", "auto")
         if self.implementation not in ("auto", "closed_form", "autograd"):
             raise ConfigError(f"predictive_coding.implementation {self.implementation!r} is not known (allowed: auto, closed_form, autograd)")
@@ -339,6 +365,7 @@ class PredictiveCoding(LearningRule):
         self.weights: list[nn.Module] = []
         self.optimizer: torch.optim.Optimizer | None = None
         self.last_energies: list[float] = []
+        self.last_convergence: dict = {}
 
     def setup(self, model: nn.Module) -> nn.Module:
         if self.implementation == "closed_form" or (self.implementation == "auto" and _is_mlp(model)):
@@ -350,24 +377,45 @@ class PredictiveCoding(LearningRule):
         self.optimizer = make_optimizer(self.config.get("optimizer", "sgd"), model.parameters(), self.config)
         return model
 
-    def gradients(self, x: torch.Tensor, y: torch.Tensor, loss_fn: LossFn) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
-        """Per-layer (dW, db) of the batch-mean energy divided by beta (what the optimiser follows)."""
+    def _scale(self, loss_fn: LossFn, batch: int) -> float:
+        """1 / beta, and 1 / (beta B) for a batch-mean loss: the limit beta -> 0 is BP's gradient."""
+        return 1.0 / (self.beta * (1 if getattr(loss_fn, "reduction", "mean") == "sum" else batch))
+
+    def _apply(self, grads: list, scale: float) -> None:
+        """Set the weights' .grad to ``scale`` x the batch-summed (dW, db) and take an optimiser step."""
+        for lin, (gw, gb) in zip(self.weights, grads):
+            lin.weight.grad = (gw * scale).detach().clone()
+            if gb is not None:
+                lin.bias.grad = (gb * scale).detach().clone()
+        self.optimizer.step()
+
+    def _inputs(self, x: torch.Tensor) -> torch.Tensor:
+        return x if self.segments is not None and not self.segments.flatten_input else x.flatten(1)
+
+    def _relax(self, s: torch.Tensor, y: torch.Tensor, loss_fn: LossFn, learn=None) -> list:
+        """Run the inference phase; keep its energies and convergence; return the relaxed (dW, db)."""
         if self.segments is not None:
-            s = x.flatten(1) if self.segments.flatten_input else x
-            if self.schedule == "zil":
-                grads, self.last_energies = zil_gradients_autograd(self.segments, s, y, loss_fn, self.beta), []
-            else:
-                grads, self.last_energies = relax_autograd(self.segments, s, y, loss_fn, self.steps, self.rate, self.discount, self.beta)
-            scale = 1.0 / (self.beta * len(s))
-            return [(gw * scale, None if gb is None else gb * scale) for gw, gb in grads]
-        s = x.flatten(1)
-        if self.schedule == "zil":
-            grads, self.last_energies = zil_gradients(self.layers, s, y, loss_fn, self.beta), []
+            grads, self.last_energies, moves = relax_autograd(self.segments, s, y, loss_fn, self.steps, self.rate, self.discount, self.beta, learn)
         else:
-            r = relax(self.layers, s, y, loss_fn, self.steps, self.rate, self.discount, self.beta)
-            grads = [layer_gradient(self.layers, r.state, i) for i in range(len(self.layers))]
-            self.last_energies = r.energies
-        scale = 1.0 / (self.beta * len(s))
+            wrap = None if learn is None else (lambda st: learn([layer_gradient(self.layers, st, i) for i in range(len(self.layers))]))
+            r = relax(self.layers, s, y, loss_fn, self.steps, self.rate, self.discount, self.beta, wrap)
+            grads, self.last_energies, moves = [layer_gradient(self.layers, r.state, i) for i in range(len(self.layers))], r.energies, r.last_moves
+        self.last_convergence = {"energy": self.last_energies[-1], "moves": moves}
+        return grads
+
+    def gradients(self, x: torch.Tensor, y: torch.Tensor, loss_fn: LossFn) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
+        """Per-layer (dW, db) of the energy at the relaxed state, scaled as in the module doc (what the
+        optimiser follows under the ``last`` and ``zil`` schedules)."""
+        s = self._inputs(x)
+        if self.schedule == "zil":
+            self.last_energies, self.last_convergence = [], {}
+            if self.segments is not None:
+                grads = zil_gradients_autograd(self.segments, s, y, loss_fn, self.beta)
+            else:
+                grads = zil_gradients(self.layers, s, y, loss_fn, self.beta)
+        else:
+            grads = self._relax(s, y, loss_fn)
+        scale = self._scale(loss_fn, len(s))
         return [(gw * scale, None if gb is None else gb * scale) for gw, gb in grads]
 
     def step(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: LossFn) -> StepResult:
@@ -375,10 +423,9 @@ class PredictiveCoding(LearningRule):
         with torch.no_grad():
             outputs = model(x)
             loss = loss_fn(outputs, y)
-        grads = self.gradients(x, y, loss_fn)
-        for lin, (gw, gb) in zip(self.weights, grads):
-            lin.weight.grad = gw.detach().clone()
-            if gb is not None:
-                lin.bias.grad = gb.detach().clone()
-        self.optimizer.step()
+        if self.schedule == "all":
+            s = self._inputs(x)
+            self._relax(s, y, loss_fn, learn=lambda grads: self._apply(grads, self._scale(loss_fn, len(s))))
+        else:
+            self._apply(self.gradients(x, y, loss_fn), 1.0)
         return StepResult(loss=loss.detach(), outputs=outputs.detach())

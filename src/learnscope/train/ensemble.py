@@ -51,7 +51,8 @@ from learnscope.rules.feedback import InformationAlignment, feedback_layers
 from learnscope.rules.gradient import make_optimizer
 from learnscope.train.device import deterministic_settings, resolve_device
 from learnscope.train.loop import batches, train_run
-from learnscope.train.recorder import Recorder, as_input, loss_function, record_schedule
+from learnscope.rules.losses import loss_function
+from learnscope.train.recorder import Recorder, as_input, record_schedule
 from learnscope.train.resume import NEVER, ResumePolicy
 
 VECTORISED_RULES = ("sgd", "momentum", "adam", "feedback_alignment", "information_alignment")
@@ -122,7 +123,7 @@ def _evaluate_all(probe: _Probe, params: dict, buffers: dict, seeds: list[int], 
             for start in range(0, len(x), 1024):
                 out, _ = forward(p, b, x[start : start + 1024])
                 yb = y[start : start + 1024]
-                total += per_loss(out, yb).double().cpu().numpy() * len(yb)
+                total += per_loss(out, yb).double().cpu().numpy() * (1 if getattr(loss_fn, "reduction", "mean") == "sum" else len(yb))
                 if task == "classification":
                     correct += (out.argmax(-1) == yb).sum(-1).cpu().numpy()
             for i in range(len(seeds)):
@@ -191,7 +192,7 @@ def _train_vectorised(runs: list[dict], dataset: Dataset, outs: list[Path], thre
         models.append(model)
         rules.append(rule)
     params, buffers = stack_module_state(models)  # stacked leaves, requires_grad like the originals
-    loss_fn = loss_function(dataset.task)
+    loss_fn = loss_function(dataset.task, first["train"])
     template = copy.deepcopy(models[0]).to("meta")
     objective = _Objective(template, rules[0], loss_fn)
     optimizer = make_optimizer(rules[0].optimizer_kind, rules[0].param_groups(params), first["rule"])
@@ -210,7 +211,7 @@ def _train_vectorised(runs: list[dict], dataset: Dataset, outs: list[Path], thre
     progress = Progress(f"train ensemble of {len(runs)} ({make_run_id(first)} ...)", steps)
     paths: list[Path | None] = [None] * len(runs)
     try:
-        recorders = [Recorder(w, m, rl, dataset, r["record"], device, dtype) for w, m, rl, r in zip(writers, models, rules, runs)]
+        recorders = [Recorder(w, m, rl, dataset, r["record"], device, dtype, loss_fn) for w, m, rl, r in zip(writers, models, rules, runs)]
         probe = _Probe(template, list(recorders[0].layers))
         batch_iters = [batches(len(x_train), batch_size, steps, int(r["train"].get("data_seed", r["seed"]))) for r in runs]
         names = list(first["record"].get("per_step", ["batch_loss"]))

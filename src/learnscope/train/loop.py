@@ -30,7 +30,8 @@ from learnscope.provenance import step_digest
 from learnscope.record import RunWriter
 from learnscope.rules import build_rule
 from learnscope.train.online import train_online
-from learnscope.train.recorder import Recorder, as_input, loss_function, record_schedule
+from learnscope.rules.losses import loss_function
+from learnscope.train.recorder import Recorder, as_input, record_schedule
 from learnscope.train.resume import NEVER, Resumable, ResumePolicy, load_rng_state, load_rule_state, rng_state, rule_state
 
 
@@ -88,7 +89,7 @@ def train_run(run: dict, dataset: Dataset | None, out: str | Path, threads: int 
     rule = build_rule(run["rule"])
     model = rule.setup(model)
     model.train()
-    loss_fn = loss_function(dataset.task)
+    loss_fn = loss_function(dataset.task, train)
     x_train = as_input(dataset.x_train, device, dtype)
     y_train = as_input(dataset.y_train, device, dtype)
 
@@ -99,7 +100,7 @@ def train_run(run: dict, dataset: Dataset | None, out: str | Path, threads: int 
     writer = RunWriter(out, run, rid, code, len(schedule), runtime)
     progress = Progress(f"train {rid}", steps)
     try:
-        recorder = Recorder(side.journal(writer), model, rule, dataset, run["record"], device, dtype)
+        recorder = Recorder(side.journal(writer), model, rule, dataset, run["record"], device, dtype, loss_fn)
         data_seed = int(train.get("data_seed", seed))
         batch_iter = batches(len(x_train), batch_size, steps, data_seed)
         record_at = set(int(s) for s in schedule)

@@ -20,6 +20,7 @@ from learnscope.data import Dataset
 from learnscope.errors import ConfigError
 from learnscope.record import RunWriter
 from learnscope.rules import LearningRule, StepResult
+from learnscope.rules.losses import batch_total, loss_function
 from learnscope.train.trackers import TRACKERS
 
 
@@ -75,10 +76,11 @@ class Recorder:
         spec: dict,
         device: torch.device,
         dtype: torch.dtype = torch.float32,
+        loss_fn=None,
     ):
         self.writer, self.model, self.rule, self.dataset = writer, model, rule, dataset
         self.device = device
-        self.loss_fn = loss_function(dataset.task)
+        self.loss_fn = loss_fn or loss_function(dataset.task)
         available = model.layer_modules()
         wanted = spec.get("layers", "all")
         names = list(available) if wanted == "all" else list(wanted)
@@ -110,10 +112,10 @@ class Recorder:
         for start in range(0, len(x), 1024):
             out = self.model(x[start : start + 1024])
             yb = y[start : start + 1024]
-            total_loss += float(self.loss_fn(out, yb)) * len(yb)
+            total_loss += float(batch_total(self.loss_fn, out, yb))
             if self.dataset.task == "classification":
                 correct += int((out.argmax(1) == yb).sum())
-        res = {f"{split}_loss": total_loss / len(x)}
+        res = {f"{split}_loss": total_loss / len(x)}  # the per-sample loss, averaged
         if self.dataset.task == "classification":
             res[f"{split}_acc"] = correct / len(x)
         return res
@@ -171,7 +173,3 @@ class Recorder:
         for tr in self.trackers.values():
             tr.after_step(res)
 
-
-def loss_function(task: str):
-    """Cross-entropy for classification, mean squared error for regression."""
-    return torch.nn.functional.cross_entropy if task == "classification" else torch.nn.functional.mse_loss
