@@ -4,7 +4,8 @@ A network pretrained with backprop keeps learning while the task drifts: every `
 epochs the labels of the classes in ``drifting`` are permuted anew (a seeded random permutation), and
 each epoch trains on a fresh draw of ``per_class`` images per class in mini-batches. After every
 epoch the test error is measured under the current labelling. BP (plain SGD) and PC continue from the
-same pretrained weights at each learning rate of their grid; the paper's metric is the mean test error
+same pretrained weights at each learning rate of their grid (loss: options ``loss`` and ``reduction``, the
+paper's squared error summed over the batch by default, also in pretraining); the paper's metric is the mean test error
 over the drift phase. One row per (seed, rule, lr, epoch).
 """
 
@@ -16,12 +17,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from learnscope.analysis.toy_nets import toy_rule
+from learnscope.analysis.toy_nets import experiment_loss, toy_rule
 from learnscope.atomic import atomic_path
 from learnscope.data import load_prepared
 from learnscope.models import build_model
-
-LOSS = torch.nn.functional.cross_entropy
 
 
 def _error(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -39,7 +38,7 @@ def pretrain(x: torch.Tensor, y: torch.Tensor, n_out: int, seed: int, options: d
     for _ in range(int(options["pretrain_epochs"])):
         order = rng.permutation(len(x))
         for i in range(0, len(x) - bs + 1, bs):
-            rule.step(model, x[order[i : i + bs]], y[order[i : i + bs]], LOSS)
+            rule.step(model, x[order[i : i + bs]], y[order[i : i + bs]], experiment_loss(options))
     return model
 
 
@@ -60,7 +59,7 @@ def drift(base: torch.nn.Module, data, rule: str, lr: float, seed: int, options:
         idx = rng.permutation(np.concatenate([rng.choice(m, int(options["per_class"]), replace=False) for m in by_class]))
         for i in range(0, len(idx) - bs + 1, bs):
             b = idx[i : i + bs]
-            loss = learner.step(model, x[b], mapping[y[b]], LOSS).loss
+            loss = learner.step(model, x[b], mapping[y[b]], experiment_loss(options)).loss
             if not torch.isfinite(loss):
                 return rows + [{"seed": seed, "rule": rule.upper(), "lr": lr, "epoch": epoch + 1, "test_error": float("nan")}]
         rows.append({"seed": seed, "rule": rule.upper(), "lr": lr, "epoch": epoch + 1, "test_error": _error(model, xt, mapping[yt])})

@@ -3,7 +3,8 @@
 The classes are split into task A (``task_a``) and task B (the rest); both tasks share the read-out:
 class c is trained on output ``rank of c within its task`` (the paper: class mod 5). Training
 alternates ``epochs_per_task`` epochs on A and on B for ``repetitions`` rounds, from the same
-initial weights for both rules; after every epoch the test error of each task is measured. Forgetting
+initial weights for both rules (loss: options ``loss`` and ``reduction``, the paper's squared error summed
+over the batch by default; PC's ``inference_discount`` 0.9 as the paper's); after every epoch the test error of each task is measured. Forgetting
 is the rise of the other task's error while one task trains; the paper's summary is the mean test
 error (over both tasks and the whole schedule). One row per (seed, rule, lr, epoch, task).
 """
@@ -16,12 +17,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from learnscope.analysis.toy_nets import toy_rule
+from learnscope.analysis.toy_nets import experiment_loss, toy_rule
 from learnscope.atomic import atomic_path
 from learnscope.data import load_prepared
 from learnscope.models import build_model
-
-LOSS = torch.nn.functional.cross_entropy
 
 
 def tasks(y: np.ndarray, task_a: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -48,7 +47,7 @@ def run(base, data, rule: str, lr: float, seed: int, options: dict) -> list[dict
                 order = rng.permutation(members)
                 for i in range(0, len(order) - bs + 1, bs):
                     b = torch.as_tensor(order[i : i + bs])
-                    learner.step(model, x[b], target[b], LOSS)
+                    learner.step(model, x[b], target[b], experiment_loss(options))
                 with torch.no_grad():
                     wrong = (model(xt).argmax(1) != target_t).numpy()
                 for j, name in enumerate("AB"):

@@ -11,6 +11,7 @@ from torch import nn
 
 from learnscope.models import build_model
 from learnscope.rules import LearningRule, build_rule
+from learnscope.rules.losses import Loss
 from learnscope.rules.predictive_coding import half_squared_error, layer_gradient, relax
 
 
@@ -29,12 +30,25 @@ def toy_mlp(n_in: int, hidden: list[int], n_out: int, activation: str, seed: int
     return model
 
 
+OPTIMIZER_KEYS = ("weight_decay", "betas", "momentum")
+PC_KEYS = ("inference_steps", "inference_rate", "inference_discount", "loss_weight", "schedule")
+
+
 def toy_rule(rule: str, lr: float, options: dict) -> LearningRule:
-    """BP (plain SGD) or PC with the inference keys found in ``options``."""
+    """BP or PC with the keys found in ``options``: ``optimizer`` (sgd | momentum | adam, default sgd:
+    BP's rule and PC's weight optimiser) with its keys, and PC's inference keys and ``loss_weight`` beta."""
+    optimizer = options.get("optimizer", "sgd")
+    opt = {k: options[k] for k in OPTIMIZER_KEYS if k in options}
     if rule == "bp":
-        return build_rule({"name": "sgd", "lr": lr})
-    keys = ("inference_steps", "inference_rate", "inference_discount")
-    return build_rule({"name": "predictive_coding", "lr": lr, **{k: options[k] for k in keys if k in options}})
+        return build_rule({"name": optimizer, "lr": lr, **opt})
+    pc = {k: options[k] for k in PC_KEYS if k in options}
+    return build_rule({"name": "predictive_coding", "lr": lr, "optimizer": optimizer, **opt, **pc})
+
+
+def experiment_loss(options: dict) -> Loss:
+    """The loss of a learning experiment run inside an analysis step (``loss``, ``reduction``; the
+    paper's squared error summed over the batch by default)."""
+    return Loss(options.get("loss", "squared_error"), options.get("reduction", "sum"), "classification")
 
 
 def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
