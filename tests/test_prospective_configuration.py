@@ -110,7 +110,7 @@ def test_figures_write_files_and_claims(tmp_path):
     )
     path = tmp_path / "bs.csv"
     lr_grid.mark_best_lr(grid).to_csv(path, index=False)
-    rows = _check_claims(FIGURES["prospective_configuration"]["batch_size"]([str(path)], str(tmp_path / "b.png"), {"samples": 100, "dataset": "digits"}), "batch_size")
+    rows = _check_claims(FIGURES["prospective_configuration"]["batch_size"]([str(path)], str(tmp_path / "b.png"), {"samples": 100, "dataset": "digits", "loss": "squared_error", "reduction": "sum"}), "batch_size")
     assert rows["pc_not_worse_at_best_lr"]["value"] == pytest.approx(0.03)
     assert rows["pc_tolerates_large_lr"]["value"] == pytest.approx(0.5)  # at lr 1.0, above BP's best 0.3
 
@@ -226,7 +226,7 @@ def test_study_target_builds_on_smoke_config(smoke_build):
     project = smoke_build.study("prospective_configuration")
     figures = [
         "interference", "weight_space", "target_alignment", "prospective_index", "depth", "batch_size", "concept_drift", "continual",
-        "few_data", "cnn", "reinforcement", "sensorimotor", "reversal", "fear_conditioning",
+        "few_data", "cnn", "reinforcement", "sensorimotor", "reversal", "fear_conditioning", "alignment_steps", "pc_equivalence",
     ]
     for fig in figures:
         for ext in ("png", "pdf", "csv"):
@@ -235,10 +235,16 @@ def test_study_target_builds_on_smoke_config(smoke_build):
     assert all(set(r) == set(KEYS) for r in rows)
     assert {r["figure"] for r in rows} == set(figures)
     gated = {r["id"].split(".", 1)[1]: r["pass"] for r in rows if r["gated"]}
-    assert len(gated) == 6
+    assert len(gated) == 10
     # deterministic or robust at any scale; the target-alignment gates need the default's 10 seeds
     # (PC - BP at depth 4 is 0.15 +- 0.03 over seeds, so 3 smoke seeds cannot resolve the 0.15 margin)
-    assert all(gated[k] for k in ("interference.pc_min_x1", "interference.bp_min_x1", "prospective_index.one_step")), gated
+    robust = ("interference.pc_min_x1", "interference.bp_min_x1", "prospective_index.one_step")
+    equivalence = [f"pc_equivalence.{loss}_{what}" for loss in ("squared_error", "cross_entropy") for what in ("small_beta", "differs_at_beta_one")]
+    assert all(gated[k] for k in (*robust, *equivalence)), gated
+    # every PC run of the lr grids recorded its relaxation's convergence; BP runs have none
+    for grid in ("depth", "batch_size", "few_data", "cnn"):
+        table = pd.read_csv(project.path(f"results/prospective_configuration/{grid}.csv"))
+        assert table.loc[table.rule == "PC", "relax_move_max"].notna().all() and table.loc[table.rule == "BP", "relax_move_max"].isna().all(), grid
     reported = {r["id"].split(".", 1)[1]: r for r in rows if not r["gated"]}
     assert reported["fear_conditioning.bp_fear_unchanged"]["pass"]  # exact at any scale (BP cannot reach N)
     assert reported["fear_conditioning.pc_fear_recovers"]["pass"]

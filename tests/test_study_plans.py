@@ -87,10 +87,10 @@ def test_cross_study_rejects_unknown_rules_and_doubly_measured_families(cfg):
 def test_prospective_configuration_grids(cfg):
     pc = cfg["prospective_configuration"]
     batch = prospective_configuration.batch_conditions(pc["batch_size"])
-    assert {B * train["steps"] for B, _, train, _ in batch} == {pc["batch_size"]["samples"] // B * B for B in pc["batch_size"]["batch_sizes"]}
+    assert {B * train["steps"] for B, _, train, _, _ in batch} == {pc["batch_size"]["samples"] // B * B for B in pc["batch_size"]["batch_sizes"]}
     depth = prospective_configuration.depth_conditions(pc["depth"])
-    assert [len(m["hidden"]) + 1 for _, m, _, _ in depth] == pc["depth"]["depths"]
-    assert [steps for _, _, _, steps in depth] == [pc["depth"]["inference_steps_per_layer"] * L for L in pc["depth"]["depths"]]
+    assert [len(m["hidden"]) + 1 for _, m, _, _, _ in depth] == pc["depth"]["depths"]
+    assert [steps for _, _, _, steps, _ in depth] == [pc["depth"]["inference_steps_per_layer"] * L for L in pc["depth"]["depths"]]
     runs = prospective_configuration.runs(cfg)["depth"]
     assert {r["rule"]["name"] for r in runs} == {"sgd", "predictive_coding"}
     assert len(runs) == len(depth) * sum(len(v) for v in pc["depth"]["lrs"].values()) * len(pc["depth"]["seeds"])

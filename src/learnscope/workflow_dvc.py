@@ -103,7 +103,7 @@ STUDIES: tuple[Stage, ...] = (
     study(
         "prospective_configuration",
         ("interference", "weight-space", "target-alignment", "prospective-index", "lr-grid", "concept-drift", "continual",
-         "sensorimotor", "reversal", "fear-conditioning", "reinforcement"),
+         "sensorimotor", "reversal", "fear-conditioning", "reinforcement", "alignment-steps", "pc-equivalence"),
         ("data", "prospective_configuration"),
     ),
     study(

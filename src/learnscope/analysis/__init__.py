@@ -18,6 +18,8 @@ ANALYSES = LazyRegistry(
         "interference": "learnscope.analysis.interference:main",
         "target-alignment": "learnscope.analysis.target_alignment:main",
         "prospective-index": "learnscope.analysis.prospective_index:main",
+        "alignment-steps": "learnscope.analysis.alignment_steps:main",
+        "pc-equivalence": "learnscope.analysis.pc_equivalence:main",
         "lr-grid": "learnscope.analysis.lr_grid:main",
         "concept-drift": "learnscope.analysis.concept_drift:main",
         "weight-space": "learnscope.analysis.weight_space:main",

@@ -5,7 +5,10 @@ seeds (``summarize_select``). Each run gives its ``condition`` (the run's model 
 size, ...), rule label, lr and seed, and three reductions of the test error e_t = 1 - test accuracy
 over its record points t > 0: ``mean_error`` (learning speed, the paper's main metric),
 ``min_error`` and ``final_error``, and ``best`` (see ``mark_best_lr``; the few-data and CNN figures
-select by ``min_error``, as the paper does). A diverged run keeps NaN errors.
+select by ``min_error``, as the paper does). A diverged run keeps NaN errors. Runs that recorded their
+relaxation (PC, tracker ``relaxation``) add, at their last record point, the energy at the last inference
+step (``relax_energy``) and ||x_l(T) - x_l(T-1)|| of the lowest and of the fastest-moving value node
+(``relax_move_lowest``, ``relax_move_max``); NaN for the others.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ def run_errors(path: str) -> dict:
         cfg = run.config
         err = 1.0 - np.asarray(run.scalar("test_acc"), dtype=float)[1:]
         complete = run.status == "complete"
+        relax = _relaxation(run)
         return {
             "condition": cfg["labels"]["model"],
             "rule": cfg["labels"]["rule"],
@@ -31,7 +35,20 @@ def run_errors(path: str) -> dict:
             "mean_error": float(err.mean()) if complete else float("nan"),
             "min_error": float(err.min()) if complete else float("nan"),
             "final_error": float(err[-1]) if complete else float("nan"),
+            **relax,
         }
+
+
+def _relaxation(run) -> dict:
+    nan = float("nan")
+    if "relaxation/energy" not in run.tracked_names:
+        return {"relax_energy": nan, "relax_move_lowest": nan, "relax_move_max": nan}
+    moves = np.asarray(run.tracked("relaxation/moves"), dtype=float)[-1]
+    return {
+        "relax_energy": float(np.asarray(run.tracked("relaxation/energy"), dtype=float)[-1, 0]),
+        "relax_move_lowest": float(moves[0]) if moves.size else nan,
+        "relax_move_max": float(moves.max()) if moves.size else nan,
+    }
 
 
 def mark_best_lr(table: pd.DataFrame, metric: str = "mean_error") -> pd.DataFrame:

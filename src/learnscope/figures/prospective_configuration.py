@@ -246,8 +246,26 @@ def _lr_grid_plot(table: pd.DataFrame, best: pd.DataFrame, condition: str, title
     if condition in ("batch size", "images per class"):
         axes[1].set_xscale("log", base=2)
     axes[1].legend(frameon=False, fontsize=7)
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title + _relaxation_note(best), fontsize=8)
     save(fig, out, grid.merge(at_best[["condition", "rule", "lr"]].assign(best=True), on=["condition", "rule", "lr"], how="left").fillna({"best": False}))
+
+
+def _relaxation_note(best: pd.DataFrame) -> str:
+    """PC's convergence at the end of training (best lr): median ||x_l(T) - x_l(T-1)|| of the lowest and
+    the fastest-moving value node, and the energy at the last inference step."""
+    if "relax_move_max" not in best:
+        return ""
+    pc = best[(best["rule"] == "PC") & best["relax_move_max"].notna()]
+    if pc.empty:
+        return ""
+    return (f"\nPC relaxation at its last step (best lr, median): ‖Δx‖ lowest node {pc['relax_move_lowest'].median():.2g}, "
+            f"largest {pc['relax_move_max'].median():.2g}; energy {pc['relax_energy'].median():.3g}")
+
+
+def _loss_note(options: dict) -> str:
+    """The loss of a learning experiment (the paper's: squared error summed over the batch)."""
+    paper = options["loss"] == "squared_error" and options["reduction"] == "sum"
+    return f"; loss {options['loss'].replace('_', ' ')}, {options['reduction']} over the batch{' (the paper’s)' if paper else ' (departs from the paper: ½Σ(out − onehot)², summed)'}"
 
 
 def _seed_diff(best: pd.DataFrame, cond, metric: str = "mean_error") -> np.ndarray:
@@ -260,7 +278,7 @@ def depth(inputs: list[str], out: str, options: dict) -> list[Claim]:
     """Fig. 3f-h: mean test error vs depth at each rule's best learning rate (reduced: digits, small nets)."""
     table = pd.read_csv(inputs[0])
     best = table[table["best"]]
-    _lr_grid_plot(table, best, "depth", f"Depth: {options['activation']} MLPs of width {options['width']} on {options['dataset']}", out)
+    _lr_grid_plot(table, best, "depth", f"Depth: {options['activation']} MLPs of width {options['width']} on {options['dataset']}{_loss_note(options)}", out)
     deepest = max(table["condition"])
     diff = _seed_diff(best, deepest)
     return [
@@ -281,7 +299,7 @@ def batch_size(inputs: list[str], out: str, options: dict) -> list[Claim]:
     """Fig. 4b-c: mean test error vs batch size at each rule's best lr, and PC's tolerance of large lrs."""
     table = pd.read_csv(inputs[0])
     best = table[table["best"]]
-    _lr_grid_plot(table, best, "batch size", f"Batch size: {options['samples']} samples seen, {options['dataset']}", out)
+    _lr_grid_plot(table, best, "batch size", f"Batch size: {options['samples']} samples seen, {options['dataset']}{_loss_note(options)}; lr per sample (B trains at lr / B)", out)
     smallest = min(table["condition"])
     online = table[table["condition"] == smallest].rename(columns={"mean_error": "error"})
     return _lr_claims(online, "batch_size", f"Online (batch {smallest})", "paper B=1: .272 vs .289; pilot lr 0.6: .234 vs .696", options)
@@ -345,7 +363,7 @@ def concept_drift(inputs: list[str], out: str, options: dict) -> list[Claim]:
         axes[1].errorbar(d["lr"], d["mean"], yerr=d["sd"], marker="o", ms=3, capsize=2, color=RULE_COLORS[rule], label=rule)
     axes[1].set(xscale="log", xlabel="learning rate", ylabel="mean test error over drift")
     axes[1].legend(frameon=False, fontsize=7)
-    fig.suptitle(f"Concept drift on {options['dataset']} (BP-pretrained, mean ± s.d. over seeds)", fontsize=9)
+    fig.suptitle(f"Concept drift on {options['dataset']} (BP-pretrained, mean ± s.d. over seeds){_loss_note(options)}", fontsize=8)
     save(fig, out, grid.assign(best=lambda g: g.index.isin(best.index)))
     return _lr_claims(per_run, "concept_drift", "Under concept drift", "paper lr 1e-2: .29 vs .40; pilot lr 0.03: .438 vs .835", options)
 
@@ -370,7 +388,8 @@ def continual(inputs: list[str], out: str, options: dict) -> list[Claim]:
         axes[1].errorbar(d["lr"], d["mean"], yerr=d["sd"], marker="o", ms=3, capsize=2, color=RULE_COLORS[rule], label=rule)
     axes[1].set(xscale="log", xlabel="learning rate", ylabel="mean test error (both tasks)")
     axes[1].legend(frameon=False, fontsize=7)
-    fig.suptitle(f"Continual learning on {options['dataset']}: two tasks sharing the read-out (mean over seeds)", fontsize=9)
+    fig.suptitle(f"Continual learning on {options['dataset']}: two tasks sharing the read-out (mean over seeds); "
+                 f"PC discount {options.get('inference_discount', 0.5):g}{_loss_note(options)}", fontsize=8)
     save(fig, out, grid.assign(best=lambda g: g.index.isin(best.index)))
     return _lr_claims(per_run, "continual", "In continual learning", "paper FashionMNIST: ≈.64 vs .69; pilot on digits: .286 vs .282", options)
 
@@ -380,7 +399,7 @@ def few_data(inputs: list[str], out: str, options: dict) -> list[Claim]:
     table = pd.read_csv(inputs[0])
     best = table[table["best"]]
     metric = options["metric"]
-    _lr_grid_plot(table, best, "images per class", f"Few data: {options['dataset']}, {options['epochs']} epochs at every size", out, metric)
+    _lr_grid_plot(table, best, "images per class", f"Few data: {options['dataset']}, {options['epochs']} epochs at every size{_loss_note(options)}", out, metric)
     fewest, most = min(table["condition"]), max(table["condition"])
     small, large = _seed_diff(best, fewest, metric), _seed_diff(best, most, metric)
     n = min(len(small), len(large))
@@ -412,7 +431,9 @@ def cnn(inputs: list[str], out: str, options: dict) -> list[Claim]:
     """Fig. 4i: a conv net trained by BP and by PC (autograd inference through the conv layers)."""
     table = pd.read_csv(inputs[0])
     metric = options["metric"]
-    _lr_grid_plot(table, table[table["best"]], "model", f"CNN on {options['dataset']}: channels {options['model']['channels']}, T = {options['inference_steps']}", out, metric)
+    _lr_grid_plot(table, table[table["best"]], "model", f"CNN on {options['dataset']}: channels {options['model']['channels']}, T = {options['inference_steps']}, "
+                  f"{options.get('optimizer', 'sgd')} (weight decay {options.get('weight_decay', 0):g}), PC weight steps at {'every inference step' if options.get('schedule') == 'all' else 'the relaxed state'}"
+                  f"{_loss_note(options)}", out, metric)
     runs = table.rename(columns={metric: "error"})[["seed", "rule", "lr", "error"]]
     return _lr_claims(runs, "cnn", f"CNN ({metric.replace('_', ' ')}):", "paper CIFAR-10 min error: PC ≈.29–.31 vs BP ≈.31–.33", options)
 
@@ -634,6 +655,123 @@ def fear_conditioning(inputs: list[str], out: str, options: dict) -> list[Claim]
     ]
 
 
+def alignment_steps(inputs: list[str], out: str, options: dict) -> list[Claim]:
+    """Target alignment against inference steps T (Fig. 3e's PC arm relaxes T = 512), with BP and the
+    control that updates only BP's last k layers; below, the relaxation's last move ||Δx|| per T."""
+    table = pd.read_csv(inputs[0])
+    acts, depths = list(dict.fromkeys(table["activation"])), sorted(table["depth"].unique())
+    mean = table.groupby(["activation", "rule", "depth", "T"], sort=True)[["target_alignment", "move_lowest", "move_max", "energy"]].mean().reset_index()
+    shade = {d: 0.3 + 0.7 * i / max(len(depths) - 1, 1) for i, d in enumerate(depths)}
+    style()
+    fig, axes = plt.subplots(2, len(acts), figsize=(3.6 * len(acts), 5.4), constrained_layout=True, squeeze=False)
+    steps = sorted(table.loc[table.rule == "PC", "T"].unique())
+    for j, act in enumerate(acts):
+        ax, low = axes[0, j], axes[1, j]
+        for d in depths:
+            pc = mean[(mean.activation == act) & (mean.rule == "PC") & (mean.depth == d)]
+            ax.plot(pc["T"], pc["target_alignment"], "o-", ms=3, color=RULE_COLORS["PC"], alpha=shade[d], label=f"PC depth {d}")
+            bp = mean[(mean.activation == act) & (mean.rule == "BP") & (mean.depth == d)]
+            ax.hlines(bp["target_alignment"], steps[0], steps[-1], colors=RULE_COLORS["BP"], alpha=shade[d], linestyles="--", label=f"BP depth {d}")
+            low.plot(pc["T"], pc["move_lowest"].clip(lower=1e-12), "o-", ms=3, color="tab:green", alpha=shade[d], label=f"lowest node, depth {d}")
+            low.plot(pc["T"], pc["move_max"].clip(lower=1e-12), "s:", ms=3, color="tab:purple", alpha=shade[d], label=f"largest, depth {d}")
+        controls = sorted(r for r in mean.rule.unique() if r.startswith("BP last"))
+        for rule, ls in zip(controls, (":", "-.", (0, (1, 3)))):
+            c = mean[(mean.activation == act) & (mean.rule == rule) & (mean.depth == depths[-1])]
+            ax.hlines(c["target_alignment"], steps[0], steps[-1], colors="0.4", linestyles=ls, label=f"{rule} layer(s), depth {depths[-1]}")
+        ax.set(xscale="log", xlabel="inference steps T", ylabel="target alignment", title=act, ylim=(-0.5, 1.05))
+        ax.legend(frameon=False, fontsize=5, ncol=2)
+        low.set(xscale="log", yscale="log", xlabel="inference steps T", ylabel="‖x(T) − x(T−1)‖ at the last step (floor 1e-12)")
+        low.set_ylim(bottom=1e-12)
+        low.legend(frameon=False, fontsize=5, ncol=2)
+        for a in (ax, low):
+            a.set_xticks(steps, [str(t) for t in steps])
+            a.minorticks_off()
+    n = table.groupby(["activation", "depth", "rule", "T"]).size().min()
+    fig.suptitle(f"Target alignment vs T (width {options['width']}, lr {options['lr']:g}, γ {options['inference_rate']:g}, n = {n} seeds; "
+                 f"paper Fig. 3e: 27 seeds, depths 1–25, T = 512)", fontsize=8)
+    save(fig, out, mean)
+
+    deepest = depths[-1]
+    claims = []
+    for act in acts:
+        pivot = table[(table.activation == act) & (table.depth == deepest)].pivot_table(index="seed", columns=["rule", "T"], values="target_alignment")
+        bp = pivot[("BP", 0)]
+        holds = []
+        for t in steps:
+            d = (pivot[("PC", t)] - bp).dropna().to_numpy()
+            holds.append(t if d.mean() > 0 else None)
+            claims.append(check(
+                f"prospective_configuration.alignment_steps.pc_minus_bp_{act}_T{t}",
+                "alignment_steps",
+                f"{act.capitalize()} nets, depth {deepest}, T = {t}: PC's target alignment exceeds BP's (PC − BP > 0; paper Fig. 3e, T = 512: PC above BP at every depth)",
+                float(d.mean()), ">", 0.0, spread=_sd(d), gated=False,
+            ))
+        first_fail = next((t for t, h in zip(steps, holds) if h is None), None)
+        claims.append(check(
+            f"prospective_configuration.alignment_steps.holds_up_to_T_{act}",
+            "alignment_steps",
+            f"{act.capitalize()} nets, depth {deepest}: the largest T of the grid up to which PC's target alignment stays above BP's "
+            f"(value; the paper's result holds at T = 512 if ≥ 512; first T where it fails: {first_fail})",
+            float(max([t for t in (steps if first_fail is None else steps[: steps.index(first_fail)])], default=0)), ">=", 512.0, gated=False,
+        ))
+    lowest = mean[(mean.rule == "PC") & (mean.depth == deepest) & (mean["T"] == 128)]
+    claims.append(check(
+        "prospective_configuration.alignment_steps.unconverged_at_T128",
+        "alignment_steps",
+        f"At T = 128 (the paper's default) the relaxation of depth-{deepest} nets has not converged: the largest value-node move at the "
+        "last inference step exceeds 1e-3 (mean over activations and seeds)",
+        float(lowest["move_max"].mean()) if len(lowest) else float("nan"), ">", 1e-3, gated=False,
+    ))
+    ctrl = table[(table.activation == acts[0]) & (table.depth == deepest)].pivot_table(index="seed", columns=["rule", "T"], values="target_alignment")
+    if ("BP last 1", 0) in ctrl and ("PC", 128) in ctrl:
+        d = (ctrl[("BP last 1", 0)] - ctrl[("PC", 128)]).dropna().to_numpy()
+        claims.append(check(
+            "prospective_configuration.alignment_steps.last_layer_control",
+            "alignment_steps",
+            f"Control: one BP step on the last layer only aligns at least as well as PC (T = 128) at depth {deepest}, {acts[0]} "
+            "(BP last 1 − PC ≥ 0): high target alignment alone does not show prospective configuration",
+            float(d.mean()), ">=", 0.0, spread=_sd(d), gated=False,
+        ))
+    return claims
+
+
+def pc_equivalence(inputs: list[str], out: str, options: dict) -> list[Claim]:
+    """The beta -> 0 limit: relative error of PC's weight gradient / beta against BP's, per loss."""
+    table = pd.read_csv(inputs[0])
+    worst = table.groupby(["loss", "beta", "seed"])[["relative_error"]].max().reset_index()
+    summary = worst.groupby(["loss", "beta"])["relative_error"].agg(mean="mean", sd=lambda v: _sd(v) or 0.0).reset_index()
+    style()
+    fig, ax = plt.subplots(figsize=(3.8, 3), constrained_layout=True)
+    for (loss, d), color in zip(summary.groupby("loss", sort=True), ("tab:blue", "tab:red")):
+        ax.errorbar(d["beta"], d["mean"], yerr=d["sd"], marker="o", ms=3, capsize=2, color=color, label=f"{loss.replace('_', ' ')} (sum)")
+    b = np.array(sorted(summary["beta"].unique()))
+    ax.plot(b, b * summary["mean"].max() / b.max(), "k:", lw=0.8, label="∝ β")
+    ax.set(xscale="log", yscale="log", xlabel="loss weight β", ylabel="max over layers ‖ΔW_PC/β − ΔW_BP‖ / ‖ΔW_BP‖",
+           title=f"PC → BP as β → 0 ({options['activation']} {options['sizes']}, T = {options['inference_steps']})")
+    ax.title.set_fontsize(7)
+    ax.legend(frameon=False, fontsize=6)
+    save(fig, out, summary)
+
+    c, small, one = options["claims"], float(b.min()), float(b.max())
+    claims = []
+    for loss, d in worst.groupby("loss", sort=True):
+        at = lambda beta: d[np.isclose(d["beta"], beta)]["relative_error"]
+        claims.append(check(
+            f"prospective_configuration.pc_equivalence.{loss}_small_beta",
+            "pc_equivalence",
+            f"{loss.replace('_', ' ').capitalize()}: at β = {small:g} PC's weight gradient / β equals BP's (max relative error over layers "
+            f"< {c['max_error_small_beta']:g}; paper Methods and Millidge et al. 2022: PC → BP as β → 0)",
+            float(at(small).mean()), "<", float(c["max_error_small_beta"]), spread=_sd(at(small)),
+        ))
+        claims.append(check(
+            f"prospective_configuration.pc_equivalence.{loss}_differs_at_beta_one",
+            "pc_equivalence",
+            f"{loss.replace('_', ' ').capitalize()}, negative control: at β = {one:g} PC's update is not BP's (relative error > {c['min_error_beta_one']:g})",
+            float(at(one).mean()), ">", float(c["min_error_beta_one"]), spread=_sd(at(one)),
+        ))
+    return claims
+
+
 FIGURES = {
     "interference": interference,
     "weight_space": weight_space,
@@ -649,4 +787,6 @@ FIGURES = {
     "sensorimotor": sensorimotor,
     "reversal": reversal,
     "fear_conditioning": fear_conditioning,
+    "alignment_steps": alignment_steps,
+    "pc_equivalence": pc_equivalence,
 }

@@ -55,5 +55,37 @@ class ParameterSampleTracker:
         return {layer: w.detach().reshape(-1)[idx].double().cpu().numpy() for layer, w, idx in self.samples}
 
 
+class RelaxationTracker:
+    """Convergence of predictive coding's inference (Song et al. 2024): at every record point, the batch
+    energy F at the last inference step of the latest training step (``energy``, shape (1,)) and
+    ||x_l(T) - x_l(T-1)|| of every value node there (``moves``, one per value node, input side first).
+    Before the first step both are NaN (nothing relaxed yet)."""
+
+    name = "relaxation"
+
+    def __init__(self, model: nn.Module, rule: LearningRule):
+        if not hasattr(rule, "last_convergence"):
+            raise ConfigError(f"record.trackers: 'relaxation' needs the predictive_coding rule (got {rule.name!r})")
+        self.rule, self.latest = rule, {}
+
+    def before_step(self) -> None:
+        pass
+
+    def after_step(self, res: StepResult) -> None:
+        self.latest = dict(self.rule.last_convergence)
+
+    def state(self) -> dict:
+        return {"latest": self.latest}
+
+    def load_state(self, state: dict) -> None:
+        self.latest = dict(state["latest"])
+
+    def record(self) -> dict[str, np.ndarray]:
+        if not self.latest:
+            n = max(len(getattr(self.rule, "weights", [])) - 1, 0)
+            return {"energy": np.full(1, np.nan), "moves": np.full(n, np.nan)}
+        return {"energy": np.array([self.latest["energy"]], float), "moves": np.asarray(self.latest["moves"], float)}
+
+
 # name -> tracker class
-TRACKERS = {cls.name: cls for cls in (SymmetryTracker, ParameterSampleTracker)}
+TRACKERS = {cls.name: cls for cls in (SymmetryTracker, ParameterSampleTracker, RelaxationTracker)}

@@ -11,7 +11,7 @@ import json
 
 from learnscope.config import make_run
 
-SIMULATIONS = ("sensorimotor", "reversal", "fear_conditioning", "reinforcement")
+SIMULATIONS = ("sensorimotor", "reversal", "fear_conditioning", "reinforcement", "alignment_steps", "pc_equivalence")
 LR_GRIDS = ("depth", "batch_size", "few_data", "cnn")
 FIGURES = ("interference", "weight_space", "target_alignment", "prospective_index", "depth", "batch_size", "concept_drift",
            "continual", "few_data", "cnn", *SIMULATIONS)
@@ -44,11 +44,18 @@ def with_loss(train: dict, sec: dict) -> dict:
     return {**train, "loss": sec["loss"], "reduction": sec["reduction"]}
 
 
+def record(label: str, sec: dict) -> dict:
+    """The section's record spec; PC runs also record their relaxation's convergence (tracker relaxation)."""
+    if label == "BP":
+        return sec["record"]
+    return {**sec["record"], "trackers": [*sec["record"].get("trackers", []), "relaxation"]}
+
+
 def grid_runs(cfg: dict, sec: dict, conditions: list) -> list[dict]:
     """Runs of (condition label, model, train, PC inference steps, lr scale) x rule x its lr grid x seeds."""
     return [
         make_run(cfg, dataset=sec["dataset"], model=model, rule=rule(label_rule, lr * scale, steps, sec), train=with_loss(train, sec),
-                 record=sec["record"], seed=seed, rule_label=label_rule, model_label=str(label))
+                 record=record(label_rule, sec), seed=seed, rule_label=label_rule, model_label=str(label))
         for label, model, train, steps, scale in conditions
         for label_rule in ("BP", "PC")
         for lr in sec["lrs"][label_rule]
