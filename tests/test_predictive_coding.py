@@ -326,3 +326,23 @@ def test_convergence_is_the_last_inference_move_of_every_value_node():
     rule.step(model, x, y, squared)
     assert rule.last_convergence["moves"] == pytest.approx(expected, rel=1e-9)
     assert rule.last_convergence["energy"] == pytest.approx(after.energies[-1], rel=1e-9)
+
+
+def test_step_matched_control_moves_along_backprop_by_the_size_of_pc_update():
+    model, twin = net([12], "tanh", n_in=6, n_out=3), net([12], "tanh", n_in=6, n_out=3)
+    g = torch.Generator().manual_seed(9)
+    x, labels = torch.randn(5, 6, generator=g, dtype=torch.float64), torch.randint(0, 3, (5,), generator=g)
+    loss_fn = Loss("squared_error", "sum", "classification")
+    keys = {"name": "predictive_coding", "lr": 0.1, "inference_steps": 50}
+    pc, matched = build_rule(keys), build_rule({**keys, "direction": "backprop_matched"})
+    pc.setup(model)
+    matched.setup(twin)
+    before = [p.detach().clone() for p in twin.parameters()]
+    bp = [g.flatten() for g in torch.autograd.grad(loss_fn(twin(x), labels), list(twin.parameters()))]
+    pc_size = torch.cat([g.flatten() for pair in pc.gradients(x, labels, loss_fn) for g in pair]).norm()
+    matched.step(twin, x, labels, loss_fn)
+    move = torch.cat([(b - p.detach()).flatten() for b, p in zip(before, twin.parameters())])
+    assert float(move.norm()) == pytest.approx(0.1 * float(pc_size), rel=1e-9)
+    assert float(torch.nn.functional.cosine_similarity(move, torch.cat(bp), dim=0)) == pytest.approx(1.0, abs=1e-12)
+    with pytest.raises(ConfigError, match="direction"):
+        build_rule({**keys, "direction": "backprop_matched", "schedule": "all"})

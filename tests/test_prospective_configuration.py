@@ -121,14 +121,17 @@ def test_bellman_targets_by_hand():
     torch.testing.assert_close(y, torch.tensor([1.0 + 0.9 * 3.0, 0.0, -1.0 + 0.9 * 0.5]))
 
 
-def test_td_loss_counts_the_taken_action_only_and_its_closed_form_is_exact():
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_td_loss_counts_the_taken_action_only_and_its_closed_form_is_exact(reduction):
     q = torch.tensor([[1.0, 2.0], [0.0, -1.0]], dtype=torch.float64, requires_grad=True)
     y = torch.tensor([[1.0, 0.0], [0.0, 2.0]], dtype=torch.float64)  # actions 1, 0; targets 0, 2
-    loss = reinforcement.td_loss(q, y)
-    assert float(loss.detach()) == pytest.approx(0.5 * ((2.0 - 0.0) ** 2 + (0.0 - 2.0) ** 2) / 2)
-    (2 * loss).backward()
-    summed, grad = output_error(q.detach(), y, reinforcement.td_loss, 1.0)
-    assert float(summed) == pytest.approx(float(2 * loss)) and torch.equal(grad, q.grad)
+    td = reinforcement.TDLoss(reduction)
+    loss = td(q, y)
+    summed_by_hand = 0.5 * ((2.0 - 0.0) ** 2 + (0.0 - 2.0) ** 2)
+    assert float(loss.detach()) == pytest.approx(summed_by_hand if reduction == "sum" else summed_by_hand / 2)
+    (loss if reduction == "sum" else 2 * loss).backward()
+    summed, grad = output_error(q.detach(), y, td, 1.0)
+    assert float(summed) == pytest.approx(summed_by_hand) and torch.equal(grad, q.grad)
     assert grad[0, 0] == 0 and grad[1, 1] == 0
 
 

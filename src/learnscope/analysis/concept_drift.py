@@ -45,7 +45,7 @@ def pretrain(x: torch.Tensor, y: torch.Tensor, n_out: int, seed: int, options: d
 def drift(base: torch.nn.Module, data, rule: str, lr: float, seed: int, options: dict) -> list[dict]:
     x, y, xt, yt = data
     model = copy.deepcopy(base)
-    learner = toy_rule(rule, lr, options)
+    learner = toy_rule(rule.lower(), lr, options)
     model = learner.setup(model)
     rng = np.random.default_rng([seed, 2])  # the same drift for both rules and every lr
     drifting = np.asarray(options["drifting"])
@@ -61,8 +61,8 @@ def drift(base: torch.nn.Module, data, rule: str, lr: float, seed: int, options:
             b = idx[i : i + bs]
             loss = learner.step(model, x[b], mapping[y[b]], experiment_loss(options)).loss
             if not torch.isfinite(loss):
-                return rows + [{"seed": seed, "rule": rule.upper(), "lr": lr, "epoch": epoch + 1, "test_error": float("nan")}]
-        rows.append({"seed": seed, "rule": rule.upper(), "lr": lr, "epoch": epoch + 1, "test_error": _error(model, xt, mapping[yt])})
+                return rows + [{"seed": seed, "rule": rule, "lr": lr, "epoch": epoch + 1, "test_error": float("nan")}]
+        rows.append({"seed": seed, "rule": rule, "lr": lr, "epoch": epoch + 1, "test_error": _error(model, xt, mapping[yt])})
     return rows
 
 
@@ -75,8 +75,8 @@ def main(inputs: list[str], out: str, options: dict) -> None:
         base = pretrain(data[0], data[1], ds.n_outputs, seed, options)
         pre = {"seed": seed, "rule": "pretrained", "lr": float("nan"), "epoch": 0, "test_error": _error(base, data[2], data[3])}
         rows.append(pre)
-        for rule in ("BP", "PC"):
-            for lr in options["lrs"][rule]:
-                rows += drift(base, data, rule.lower(), float(lr), seed, options)
+        for rule, lrs in options["lrs"].items():  # BP, PC and, if listed, the step-matched control BP_matched
+            for lr in lrs:
+                rows += drift(base, data, rule, float(lr), seed, options)
     with atomic_path(out) as tmp:
         pd.DataFrame(rows).to_csv(tmp, index=False, float_format="%.9g")

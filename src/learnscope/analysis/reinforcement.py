@@ -8,8 +8,8 @@ last ``replay`` transitions and regressed on the Bellman target
 
     y = r + gamma (1 - terminated) max_a' Q(s', a')      (computed before the update, held fixed),
 
-with loss 1/2 (Q(s, a) - y)^2 on the taken action only (episodes cut by the time limit still
-bootstrap). Actions are epsilon-greedy, epsilon decaying linearly from 1 to ``epsilon_min`` over the
+with loss 1/2 (Q(s, a) - y)^2 on the taken action only, summed over the batch as the paper's (option
+``reduction``; episodes cut by the time limit still bootstrap). Actions are epsilon-greedy, epsilon decaying linearly from 1 to ``epsilon_min`` over the
 first ``explore_fraction`` of the episodes. Everything is seeded: the environment's resets (episode k
 resets with seed [seed, k]), exploration and replay sampling, the network's initialisation. The
 measure is the return of every episode; runs are compared by the mean return over all episodes
@@ -25,6 +25,7 @@ import torch
 
 from learnscope.analysis.toy_nets import toy_rule
 from learnscope.atomic import atomic_path
+from learnscope.errors import ConfigError
 from learnscope.models import build_model
 
 
@@ -33,20 +34,24 @@ def bellman_targets(q_next: torch.Tensor, rewards: torch.Tensor, terminated: tor
     return rewards + gamma * (1.0 - terminated) * q_next.max(1).values
 
 
-def td_loss(q: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """1/2 (Q(s, a) - target)^2 on the taken action, mean over the batch; y = [action, target] per row."""
-    taken = q.gather(1, y[:, :1].long())[:, 0]
-    return 0.5 * ((taken - y[:, 1]) ** 2).mean()
+class TDLoss:
+    """1/2 (Q(s, a) - target)^2 on the taken action, summed (the paper's) or averaged over the batch;
+    y = [action, target] per row. ``summed_with_gradient`` is the closed form predictive coding uses."""
 
+    def __init__(self, reduction: str = "sum"):
+        if reduction not in ("sum", "mean"):
+            raise ConfigError(f"reinforcement.reduction {reduction!r} is not known (allowed: sum, mean)")
+        self.reduction = reduction
 
-def _td_summed_with_gradient(q: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """B * td_loss and its gradient w.r.t. q (the closed form predictive coding uses in inference)."""
-    a = y[:, :1].long()
-    diff = q.gather(1, a)[:, 0] - y[:, 1]
-    return 0.5 * (diff * diff).sum(), torch.zeros_like(q).scatter_(1, a, diff[:, None])
+    def __call__(self, q: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        taken = q.gather(1, y[:, :1].long())[:, 0]
+        per = 0.5 * (taken - y[:, 1]) ** 2
+        return per.sum() if self.reduction == "sum" else per.mean()
 
-
-td_loss.summed_with_gradient = _td_summed_with_gradient
+    def summed_with_gradient(self, q: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        a = y[:, :1].long()
+        diff = q.gather(1, a)[:, 0] - y[:, 1]
+        return 0.5 * (diff * diff).sum(), torch.zeros_like(q).scatter_(1, a, diff[:, None])
 
 
 def run(env_id: str, rule: str, lr: float, seed: int, options: dict) -> list[dict]:
@@ -56,6 +61,7 @@ def run(env_id: str, rule: str, lr: float, seed: int, options: dict) -> list[dic
     model = build_model({"kind": "mlp", "hidden": [int(options["hidden"])], "activation": "sigmoid", "init": "xavier_uniform"}, (n_obs,), n_act)
     learner = toy_rule(rule, lr, options)
     model = learner.setup(model)
+    td_loss = TDLoss(options.get("reduction", "sum"))
     rng = np.random.default_rng([seed, 17])
     episodes, gamma = int(options["episodes"]), float(options["gamma"])
     capacity, bs = int(options["replay"]), int(options["batch_size"])

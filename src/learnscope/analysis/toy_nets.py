@@ -35,13 +35,15 @@ PC_KEYS = ("inference_steps", "inference_rate", "inference_discount", "loss_weig
 
 
 def toy_rule(rule: str, lr: float, options: dict) -> LearningRule:
-    """BP or PC with the keys found in ``options``: ``optimizer`` (sgd | momentum | adam, default sgd:
+    """BP, PC or ``bp_matched`` (BP's gradient rescaled to the norm of PC's update) with the keys found in ``options``: ``optimizer`` (sgd | momentum | adam, default sgd:
     BP's rule and PC's weight optimiser) with its keys, and PC's inference keys and ``loss_weight`` beta."""
     optimizer = options.get("optimizer", "sgd")
     opt = {k: options[k] for k in OPTIMIZER_KEYS if k in options}
     if rule == "bp":
         return build_rule({"name": optimizer, "lr": lr, **opt})
     pc = {k: options[k] for k in PC_KEYS if k in options}
+    if rule == "bp_matched":  # the step-matched control: BP's direction at the size of PC's update
+        pc["direction"] = "backprop_matched"
     return build_rule({"name": "predictive_coding", "lr": lr, "optimizer": optimizer, **opt, **pc})
 
 

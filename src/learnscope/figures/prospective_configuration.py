@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 from learnscope.claims import Claim, check
 from learnscope.figures.common import save, style
 
-RULE_COLORS = {"BP": "tab:orange", "PC": "tab:blue"}
+RULE_COLORS = {"BP": "tab:orange", "PC": "tab:blue", "BP_matched": "tab:gray"}  # BP_matched: the step-matched control
 
 
 def _sd(v) -> float | None:
@@ -317,7 +317,7 @@ def _lr_claims(table: pd.DataFrame, figure: str, what: str, published: str, opti
     diff = (per_seed("BP", best["BP"]) - per_seed("PC", best["PC"])).dropna().to_numpy()
     above = sorted(lr for lr in set(t[t.rule == "PC"]["lr"]) & set(t[t.rule == "BP"]["lr"]) if lr > best["BP"])
     robust = (per_seed("BP", above[0]) - per_seed("PC", above[0])).dropna().to_numpy() if above else np.array([])
-    return [
+    return _matched_claims(t, per_seed, figure, what, above) + [
         check(
             f"prospective_configuration.{figure}.pc_not_worse_at_best_lr",
             figure,
@@ -339,6 +339,29 @@ def _lr_claims(table: pd.DataFrame, figure: str, what: str, published: str, opti
             spread=_sd(robust),
             gated=False,
         ),
+    ]
+
+
+def _matched_claims(t: pd.DataFrame, per_seed, figure: str, what: str, above: list) -> list[Claim]:
+    """The step-matched control (rule BP_matched: BP's gradient at the norm of PC's update), if run: at
+    the lr above BP's best, is PC still better than BP moving by PC's step size? If not, PC's tolerance
+    of large learning rates is its smaller step, not its direction. Reported, not gated."""
+    if "BP_matched" not in set(t["rule"]):
+        return []
+    at = above[0] if above and np.isclose(t[t.rule == "BP_matched"]["lr"], above[0]).any() else None
+    d = (per_seed("BP_matched", at) - per_seed("PC", at)).dropna().to_numpy() if at is not None else np.array([])
+    return [
+        check(
+            f"prospective_configuration.{figure}.pc_tolerates_large_lr_step_matched",
+            figure,
+            f"{what} step-matched control: at the lr above BP's best ({'none in the grid' if at is None else f'{at:g}'}) PC's mean test error "
+            "is lower than that of BP moving by PC's step size (BP_matched − PC > 0.1; if not, PC's large-lr tolerance is its smaller step)",
+            float(d.mean()) if len(d) else float("nan"),
+            ">",
+            0.1,
+            spread=_sd(d),
+            gated=False,
+        )
     ]
 
 

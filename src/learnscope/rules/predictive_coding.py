@@ -342,7 +342,9 @@ class PredictiveCoding(LearningRule):
     ``inference_steps`` T (128), ``inference_rate`` gamma (0.1), ``inference_discount`` (0.5),
     ``loss_weight`` beta (1.0), ``schedule`` (``last``: one weight step at the relaxed state; ``all``: a
     weight step at every inference step; ``zil``), ``implementation`` (``auto``: closed_form for MLPs,
-    autograd for other sequential models)."""
+    autograd for other sequential models), ``direction`` (``relaxed``: PC; ``backprop_matched``: the
+    step-matched control, BP's gradient of the loss rescaled to the norm of PC's relaxed update, so that
+    a comparison with PC isolates the direction of PC's update from its smaller size)."""
 
     name = "predictive_coding"
 
@@ -355,6 +357,9 @@ class PredictiveCoding(LearningRule):
         self.schedule = config.get("schedule", "last")
         if self.schedule not in ("last", "all", "zil"):
             raise ConfigError(f"predictive_coding.schedule {self.schedule!r} is not known (allowed: last, all, zil)")
+        self.direction = config.get("direction", "relaxed")
+        if self.direction not in ("relaxed", "backprop_matched") or (self.direction != "relaxed" and self.schedule != "last"):
+            raise ConfigError(f"predictive_coding.direction {self.direction!r} is not known (allowed: relaxed, backprop_matched; the latter with schedule last)")
         self.implementation = config.get("implementation", "auto")
         if self.implementation not in ("auto", "closed_form", "autograd"):
             raise ConfigError(f"predictive_coding.implementation {self.implementation!r} is not known (allowed: auto, closed_form, autograd)")
@@ -418,6 +423,17 @@ class PredictiveCoding(LearningRule):
         scale = self._scale(loss_fn, len(s))
         return [(gw * scale, None if gb is None else gb * scale) for gw, gb in grads]
 
+    def _matched_backprop(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: LossFn) -> tuple[list, float]:
+        """BP's (dW, db) of the loss and the factor ||PC's update|| / ||BP's|| (norms over all weights)."""
+        norm = lambda grads: float(torch.sqrt(sum((g * g).sum() for pair in grads for g in pair if g is not None)))
+        pc = self.gradients(x, y, loss_fn)
+        params = [p for m in self.weights for p in (m.weight, m.bias) if p is not None]
+        with torch.enable_grad():
+            flat = iter(torch.autograd.grad(loss_fn(model(x), y), params))
+        bp = [(next(flat), next(flat) if m.bias is not None else None) for m in self.weights]
+        size = norm(bp)
+        return bp, (norm(pc) / size if size > 0 else 0.0)
+
     def step(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: LossFn) -> StepResult:
         assert self.optimizer is not None, "call setup(model) before step()"
         with torch.no_grad():
@@ -426,6 +442,8 @@ class PredictiveCoding(LearningRule):
         if self.schedule == "all":
             s = self._inputs(x)
             self._relax(s, y, loss_fn, learn=lambda grads: self._apply(grads, self._scale(loss_fn, len(s))))
+        elif self.direction == "backprop_matched":
+            self._apply(*self._matched_backprop(model, x, y, loss_fn))
         else:
             self._apply(self.gradients(x, y, loss_fn), 1.0)
         return StepResult(loss=loss.detach(), outputs=outputs.detach())

@@ -27,13 +27,15 @@ PC_KEYS = ("inference_discount", "schedule", "loss_weight")
 
 
 def rule(label: str, lr: float, inference_steps: int, sec: dict) -> dict:
-    """BP (the section's ``optimizer``, default plain SGD) or PC (the same optimiser of its weights) at
-    learning rate ``lr``."""
+    """BP (the section's ``optimizer``, default plain SGD), PC (the same optimiser of its weights) or the
+    step-matched control ``BP_matched`` at learning rate ``lr``."""
     optimizer = sec.get("optimizer", "sgd")
     opt = {k: sec[k] for k in OPTIMIZER_KEYS if k in sec}
     if label == "BP":
         return {"name": optimizer, "lr": lr, **opt}
     pc = {k: sec[k] for k in PC_KEYS if k in sec}
+    if label == "BP_matched":  # the step-matched control: BP's gradient at the norm of PC's update
+        pc["direction"] = "backprop_matched"
     return {"name": "predictive_coding", "lr": lr, "inference_steps": inference_steps, "inference_rate": sec["inference_rate"],
             **({"optimizer": optimizer} if "optimizer" in sec else {}), **opt, **pc}
 
@@ -57,7 +59,7 @@ def grid_runs(cfg: dict, sec: dict, conditions: list) -> list[dict]:
         make_run(cfg, dataset=sec["dataset"], model=model, rule=rule(label_rule, lr * scale, steps, sec), train=with_loss(train, sec),
                  record=record(label_rule, sec), seed=seed, rule_label=label_rule, model_label=str(label))
         for label, model, train, steps, scale in conditions
-        for label_rule in ("BP", "PC")
+        for label_rule in sec["lrs"]
         for lr in sec["lrs"][label_rule]
         for seed in sec["seeds"]
     ]
