@@ -238,7 +238,7 @@ def test_study_target_builds_on_smoke_config(smoke_build):
     assert all(set(r) == set(KEYS) for r in rows)
     assert {r["figure"] for r in rows} == set(figures)
     gated = {r["id"].split(".", 1)[1]: r["pass"] for r in rows if r["gated"]}
-    assert len(gated) == 10
+    assert len(gated) == 11  # + reinforcement.bp_learns_cartpole: fails on smoke (4 episodes cannot learn)
     # deterministic or robust at any scale; the target-alignment gates need the default's 10 seeds
     # (PC - BP at depth 4 is 0.15 +- 0.03 over seeds, so 3 smoke seeds cannot resolve the 0.15 margin)
     robust = ("interference.pc_min_x1", "interference.bp_min_x1", "prospective_index.one_step")
@@ -262,7 +262,11 @@ def test_reinforcement_figure_renders_an_environment_without_a_published_value(t
     ]
     table = tmp_path / "rl.csv"
     pd.DataFrame(rows).to_csv(table, index=False)
-    options = {"episodes": 5, "seeds": [0, 1], "published": {"CartPole-v1": {"PC": 440, "BP": 335}}}
+    options = {"episodes": 5, "max_steps": 9, "updates": 2, "batch_size": 4, "seeds": [0, 1], "published": {"CartPole-v1": {"PC": 440, "BP": 335}},
+               "learned": {"CartPole-v1": 150}}
     got = _check_claims(FIGURES["prospective_configuration"]["reinforcement"]([str(table)], str(tmp_path / "r.png"), options), "reinforcement")
     assert got["pc_minus_bp_mountaincar"]["value"] == pytest.approx(1.0) and "nan" in got["pc_minus_bp_mountaincar"]["claim"]
     assert (tmp_path / "r.png").stat().st_size > 0
+    # BP's returns end at 4 + seed: mean over the last 10 (here all 5) episodes 2.5 over seeds, far below 150
+    assert got["bp_learns_cartpole"]["value"] == pytest.approx(2.5) and not got["bp_learns_cartpole"]["pass"]
+    assert "bp_learns_mountaincar" not in got

@@ -502,7 +502,25 @@ def reinforcement(inputs: list[str], out: str, options: dict) -> list[Claim]:
                 gated=False,
             )
         )
-    fig.suptitle(f"DQN (no target network), {options['episodes']} episodes, mean over {len(options['seeds'])} seeds", fontsize=9)
+        if env in options.get("learned", {}):
+            last = table[(table.env == env) & (table.rule == "BP")].groupby(["lr", "seed"])["return"].agg(lambda v: v.iloc[-10:].mean())
+            by_lr = last.groupby("lr").mean()
+            lr_bp = float(by_lr.idxmax()) if by_lr.notna().any() else float("nan")
+            claims.append(
+                check(
+                    f"prospective_configuration.reinforcement.bp_learns_{env.split('-')[0].lower()}",
+                    "reinforcement",
+                    f"{env}: the DQN learns within the budget: BP's mean return over the last 10 of {options['episodes']} episodes "
+                    f"(best lr {lr_bp:g}, mean over seeds) ≥ {options['learned'][env]:g}; otherwise the PC-vs-BP comparison compares noise",
+                    float(by_lr.max()),
+                    ">=",
+                    float(options["learned"][env]),
+                    spread=_sd(last.loc[lr_bp]) if by_lr.notna().any() else None,
+                )
+            )
+    fig.suptitle(f"DQN (no target network), {options['episodes']} episodes of ≤ {options['max_steps']} steps, {options['updates']} updates of "
+                 f"batch {options['batch_size']} per episode (paper: 10), TD loss {options.get('reduction', 'sum')} over the batch, "
+                 f"mean over {len(options['seeds'])} seeds", fontsize=7)
     save(fig, out, grid.assign(best=lambda g: g.index.isin(best.index)))
     return claims
 
