@@ -21,8 +21,9 @@ def test_check_verdicts():
 
 
 def test_claims_files_keep_the_contract(tmp_path):
-    write_claims(tmp_path / "a.json", [check("s.a", "f1", "x", float("nan"), ">=", 1, spread=0.1)])
-    write_claims(tmp_path / "b.json", [check("s.b", "f2", "y", 2.0, ">=", 1)])
+    v2 = dict(kind="claim", source="pilot", control=("shuffled labels", 0.0))
+    write_claims(tmp_path / "a.json", [check("s.a", "f1", "x", float("nan"), ">=", 1, spread=0.1, **v2)])
+    write_claims(tmp_path / "b.json", [check("s.b", "f2", "y", 2.0, ">=", 1, **v2)])
     rows = merge([tmp_path / "a.json", tmp_path / "b.json"], tmp_path / "claims.json")
     assert [set(r) for r in rows] == [set(KEYS)] * 2
     back = json.loads((tmp_path / "claims.json").read_text())
@@ -33,7 +34,8 @@ def test_claims_files_keep_the_contract(tmp_path):
     with pytest.raises(RecordError, match="exactly the keys"):
         read_claims(tmp_path / "bad.json")
     table = markdown_table({"s": back})
-    assert "| s | f1 | x | – | 1 | 0.1 | FAIL |" in table and "- s: 1/2 gated claims pass" in table
+    assert "| s | f1 | x | pilot | – | 1 | 0.1 | shuffled labels: 0, fails | FAIL |" in table
+    assert "- s: 1/2 gated claims pass; 0/0 gated checks pass" in table
     assert "[FAIL] s.a" in study_index("s", {"f1": ["figures/s/f1.png"]}, back)
 
 
@@ -60,15 +62,17 @@ def test_report_caption_and_labels_state_each_claim_and_verdict():
     from docutils.core import publish_parts
 
     rows = [
-        check("s.f.a", "f", "feedback_alignment reaches *90%*", 0.95, ">=", 0.9).to_json(),
+        check("s.f.a", "f", "feedback_alignment reaches *90%*", 0.95, ">=", 0.9, kind="claim", source="paper",
+              source_ref="Fig. 2", control=("shuffled labels", 0.1)).to_json(),
         check("s.f.b", "f", "loss ratio < 1", 1.2, "<", 1.0, gated=False).to_json(),
         check("s.f.c", "f", "gate that fails", 0.1, ">", 0.5).to_json(),
     ]
     html = publish_parts(caption(rows), writer_name="html")["body"]
     assert "<strong>PASS</strong> feedback_alignment reaches *90%*: measured 0.95, threshold 0.9" in html
+    assert "source paper (Fig. 2); control shuffled labels: 0.1, fails" in html
     assert "<strong>FAIL (reported)</strong> loss ratio &lt; 1: measured 1.2" in html
-    assert "<strong>FAIL</strong> gate that fails" in html and "s.f.c" in html
-    assert report_labels("s", "f", rows) == {"study": "s", "figure": "f", "gated claims": "1/2 pass"}
+    assert "<strong>FAIL (control not yet stated)</strong> gate that fails" in html and "s.f.c" in html
+    assert report_labels("s", "f", rows) == {"study": "s", "figure": "f", "gated claims": "1/2 pass", "gated checks": "none"}
     assert report_labels("s", "f", rows[1:2])["gated claims"] == "none"
     assert "no claim" in caption([])
 
