@@ -52,9 +52,13 @@ def synthetic_curves(final_acc: dict[str, list[float]], diverged=()) -> pd.DataF
     return pd.DataFrame(rows)
 
 
-def render(tmp_path, table):
+def render(tmp_path, table, control=None):
+    """The figure on ``table``; its control curves: ``control``, by default every rule at chance (0.1)."""
+    if control is None:
+        control = synthetic_curves({rule: [0.1] for rule in table["rule"].unique()})
     table.to_csv(tmp_path / "lc.csv", index=False)
-    claims = FIGURES["rule_zoo"]["learning_curves"]([str(tmp_path / "lc.csv")], str(tmp_path / "fig.png"), {"min_test_accuracy": 0.9})
+    control.to_csv(tmp_path / "cc.csv", index=False)
+    claims = FIGURES["rule_zoo"]["learning_curves"]([str(tmp_path / "lc.csv"), str(tmp_path / "cc.csv")], str(tmp_path / "fig.png"), {"min_test_accuracy": 0.9})
     return {c.id.split(".")[-1]: c for c in claims}
 
 
@@ -82,9 +86,11 @@ def test_rule_zoo_learning_curves_figure_and_claims(tmp_path):
     for ext in ("png", "pdf", "csv"):
         assert (tmp_path / f"fig.{ext}").stat().st_size > 0
     data = pd.read_csv(tmp_path / "fig.csv")
-    row = data[(data.rule == "sgd") & (data.metric == "test_acc") & (data.step == 100)].iloc[0]
+    row = data[(data.rule == "sgd") & (data.metric == "test_acc") & (data.step == 100) & (data.labels == "true")].iloc[0]
     assert row["mean"] == pytest.approx(0.94) and row["sd"] == pytest.approx(0.02) and row["n"] == 3
     assert claims["sgd_learns"].passed and claims["sgd_learns"].spread == pytest.approx(0.02)
+    assert claims["sgd_learns"].control.value == pytest.approx(0.1) and claims["sgd_learns"].control.passed is False
+    assert claims["sgd_learns"].kind == "claim" and claims["sgd_learns"].source == "learnscope"
     assert claims["adam_faster_than_sgd"].passed and not claims["adam_faster_than_sgd"].gated
 
 
@@ -96,6 +102,17 @@ def test_rule_zoo_claims_fail_when_they_should(tmp_path):
     # the Adam/SGD comparison uses the seeds where both completed
     # (seed 0 only: mean train loss 1.25 for Adam vs 1.45 for SGD over steps 0, 50, 100)
     assert claims["adam_faster_than_sgd"].value == pytest.approx(1.25 / 1.45)
+
+
+def test_rule_zoo_learning_claim_fails_when_its_shuffled_label_control_learns_too(tmp_path):
+    # a control that also reaches the threshold (e.g. labels leaking into the inputs) fails the claim
+    table = synthetic_curves({"sgd": [0.95, 0.96], "adam": [0.97, 0.96]})
+    claims = render(tmp_path, table, control=synthetic_curves({"sgd": [0.93], "adam": [0.1]}))
+    assert not claims["sgd_learns"].passed and claims["sgd_learns"].control.passed is True
+    assert claims["adam_learns"].passed
+    # a control that diverged on every seed was not measured: the claim cannot pass
+    claims = render(tmp_path, table, control=synthetic_curves({"sgd": [0.1], "adam": [0.1]}, diverged={("sgd", 0)}))
+    assert not claims["sgd_learns"].passed and claims["sgd_learns"].control.passed is None
 
 
 def test_rule_zoo_comparison_without_a_completed_sgd_seed(tmp_path):
