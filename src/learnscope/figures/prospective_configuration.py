@@ -50,6 +50,8 @@ def interference(inputs: list[str], out: str, options: dict) -> list[Claim]:
             float(row.loc["PC", "min_x_1"]),
             ">",
             float(c["pc_min"]),
+            kind="claim", source="paper", source_ref="Fig. 3a,d; threshold: the science note's pilot acceptance test",
+            control=("BP's min x₁ on the same net and lr (BP interferes)", float(row.loc["BP", "min_x_1"])),
         ),
         check(
             "prospective_configuration.interference.bp_min_x1",
@@ -58,6 +60,8 @@ def interference(inputs: list[str], out: str, options: dict) -> list[Claim]:
             float(row.loc["BP", "min_x_1"]),
             "<",
             float(c["bp_max"]),
+            kind="claim", source="paper", source_ref="Fig. 3a,d; threshold: the science note's pilot acceptance test",
+            control=("PC's min x₁ on the same net and lr (PC does not interfere)", float(row.loc["PC", "min_x_1"])),
         ),
         check(
             "prospective_configuration.interference.pc_above_bp_all_lr",
@@ -67,6 +71,7 @@ def interference(inputs: list[str], out: str, options: dict) -> list[Claim]:
             ">",
             0.0,
             gated=False,
+            kind="claim", source="paper", source_ref="Fig. 3d (lr grid 0.005–0.5)",
         ),
     ]
 
@@ -100,6 +105,7 @@ def weight_space(inputs: list[str], out: str, options: dict) -> list[Claim]:
             ">",
             0.0,
             gated=False,
+            kind="claim", source="original-code", source_ref="experiments/nature_example_122",
         ),
         check(
             "prospective_configuration.weight_space.both_reach_solution",
@@ -109,6 +115,7 @@ def weight_space(inputs: list[str], out: str, options: dict) -> list[Claim]:
             "<",
             0.01,
             gated=False,
+            kind="check", source="theory", source_ref="w = t / v minimises the loss",
         ),
     ]
 
@@ -150,6 +157,8 @@ def target_alignment(inputs: list[str], out: str, options: dict) -> list[Claim]:
             ">",
             float(c["margin"]),
             spread=_sd(lin[lin.depth == worst]["diff"]),
+            kind="claim", source="paper", source_ref="Fig. 3e; margin: the science note's pilot acceptance test",
+            control=("PC − BP at depth 1, where both are exact (TA = 1)", float(diff_mean[1]) if 1 in diff_mean.index else None),
         ),
         check(
             "prospective_configuration.target_alignment.pc_high_linear",
@@ -159,6 +168,8 @@ def target_alignment(inputs: list[str], out: str, options: dict) -> list[Claim]:
             ">=",
             float(c["pc_min"]),
             spread=_sd(lin[lin.depth == pc_worst]["PC"]),
+            kind="claim", source="paper", source_ref="Fig. 3e",
+            control=("BP's lowest mean target alignment over the same depths", float(by_depth["BP"].mean().min())),
         ),
         check(
             "prospective_configuration.target_alignment.bp_low_deep_linear",
@@ -168,6 +179,8 @@ def target_alignment(inputs: list[str], out: str, options: dict) -> list[Claim]:
             "<",
             float(c["bp_max_deep"]),
             spread=_sd(lin[lin.depth == deepest]["BP"]),
+            kind="claim", source="paper", source_ref="Fig. 3e",
+            control=(f"PC's mean target alignment at depth {deepest}", float(pc_mean[deepest])),
         ),
     ]
     if "tanh" in acts:
@@ -184,6 +197,7 @@ def target_alignment(inputs: list[str], out: str, options: dict) -> list[Claim]:
                 0.0,
                 spread=_sd(d),
                 gated=False,
+                kind="claim", source="paper", source_ref="Fig. 3e, Extended Data (base-depth-acf)",
             )
         )
     return claims
@@ -202,6 +216,7 @@ def prospective_index(inputs: list[str], out: str, options: dict) -> list[Claim]
     save(fig, out, summary)
 
     per_seed = table.groupby(["weight_steps", "seed"])["prospective_index"].mean()
+    control = table.groupby(["weight_steps", "seed"])["control_index"].mean()
     one, many = min(table.weight_steps), max(table.weight_steps)
     thr = float(options["claims"]["pi_min"])
     return [
@@ -213,6 +228,8 @@ def prospective_index(inputs: list[str], out: str, options: dict) -> list[Claim]
             ">",
             thr,
             spread=_sd(per_seed.loc[one]),
+            kind="claim", source="original-code", source_ref="experiments/nature_pc_pi_layered (PI 0.97–1.0 after one step)",
+            control=("the same index with the state relaxed toward an unrelated target", float(control.loc[one].mean())),
         ),
         check(
             "prospective_configuration.prospective_index.converged",
@@ -223,6 +240,7 @@ def prospective_index(inputs: list[str], out: str, options: dict) -> list[Claim]
             0.99,
             spread=_sd(per_seed.loc[many]),
             gated=False,
+            kind="claim", source="original-code", source_ref="experiments/nature_pc_pi_layered",
         ),
     ]
 
@@ -291,6 +309,7 @@ def depth(inputs: list[str], out: str, options: dict) -> list[Claim]:
             0.0,
             spread=_sd(diff),
             gated=False,
+            kind="claim", source="paper", source_ref="Fig. 3f–h",
         )
     ]
 
@@ -303,6 +322,9 @@ def batch_size(inputs: list[str], out: str, options: dict) -> list[Claim]:
     smallest = min(table["condition"])
     online = table[table["condition"] == smallest].rename(columns={"mean_error": "error"})
     return _lr_claims(online, "batch_size", f"Online (batch {smallest})", "paper B=1: .272 vs .289; pilot lr 0.6: .234 vs .696", options)
+
+
+FIGURE_REFS = {"batch_size": "Fig. 4b–c", "concept_drift": "Fig. 4f–g", "continual": "Fig. 4d–e", "cnn": "Fig. 4i"}
 
 
 def _lr_claims(table: pd.DataFrame, figure: str, what: str, published: str, options: dict) -> list[Claim]:
@@ -327,6 +349,7 @@ def _lr_claims(table: pd.DataFrame, figure: str, what: str, published: str, opti
             -0.01,
             spread=_sd(diff),
             gated=False,
+            kind="claim", source="paper", source_ref=FIGURE_REFS[figure],
         ),
         check(
             f"prospective_configuration.{figure}.pc_tolerates_large_lr",
@@ -338,6 +361,7 @@ def _lr_claims(table: pd.DataFrame, figure: str, what: str, published: str, opti
             0.1,
             spread=_sd(robust),
             gated=False,
+            kind="claim", source="pilot", source_ref=f"{FIGURE_REFS[figure]}; the science note's pilot (§4.4)",
         ),
     ]
 
@@ -361,6 +385,7 @@ def _matched_claims(t: pd.DataFrame, per_seed, figure: str, what: str, above: li
             0.1,
             spread=_sd(d),
             gated=False,
+            kind="claim", source="learnscope", source_ref="issue 18: the step-matched control",
         )
     ]
 
@@ -436,6 +461,7 @@ def few_data(inputs: list[str], out: str, options: dict) -> list[Claim]:
             0.0,
             spread=_sd(small),
             gated=False,
+            kind="claim", source="paper", source_ref="Fig. 4h",
         ),
         check(
             "prospective_configuration.few_data.advantage_shrinks_with_data",
@@ -446,6 +472,7 @@ def few_data(inputs: list[str], out: str, options: dict) -> list[Claim]:
             0.0,
             spread=_sd(small[:n] - large[:n]),
             gated=False,
+            kind="claim", source="paper", source_ref="Fig. 4h",
         ),
     ]
 
@@ -500,10 +527,12 @@ def reinforcement(inputs: list[str], out: str, options: dict) -> list[Claim]:
                 0.0,
                 spread=_sd(diffs),
                 gated=False,
+                kind="claim", source="paper", source_ref="Fig. 4k",
             )
         )
         if env in options.get("learned", {}):
-            last = table[(table.env == env) & (table.rule == "BP")].groupby(["lr", "seed"])["return"].agg(lambda v: v.iloc[-10:].mean())
+            bp_runs = table[(table.env == env) & (table.rule == "BP")].groupby(["lr", "seed"])["return"]
+            last, first = bp_runs.agg(lambda v: v.iloc[-10:].mean()), bp_runs.agg(lambda v: v.iloc[:10].mean())
             by_lr = last.groupby("lr").mean()
             lr_bp = float(by_lr.idxmax()) if by_lr.notna().any() else float("nan")
             claims.append(
@@ -516,6 +545,9 @@ def reinforcement(inputs: list[str], out: str, options: dict) -> list[Claim]:
                     ">=",
                     float(options["learned"][env]),
                     spread=_sd(last.loc[lr_bp]) if by_lr.notna().any() else None,
+                    kind="check", source="learnscope", source_ref="issue 18: a DQN that learns within the default budget",
+                    control=("the same mean over the first 10 episodes (epsilon ≈ 1: a random policy)",
+                             float(first.groupby("lr").mean()[lr_bp]) if by_lr.notna().any() else None),
                 )
             )
     fig.suptitle(f"DQN (no target network), {options['episodes']} episodes of ≤ {options['max_steps']} steps, {options['updates']} updates of "
@@ -588,6 +620,7 @@ def sensorimotor(inputs: list[str], out: str, options: dict) -> list[Claim]:
             ">",
             0.0,
             gated=False,
+            kind="claim", source="paper", source_ref="Fig. 5f",
         ),
         check(
             "prospective_configuration.sensorimotor.pc_transfers_from_cue_2",
@@ -598,6 +631,7 @@ def sensorimotor(inputs: list[str], out: str, options: dict) -> list[Claim]:
             0.0,
             spread=_sd(gap),
             gated=False,
+            kind="claim", source="paper", source_ref="Fig. 5f",
         ),
     ]
 
@@ -643,6 +677,7 @@ def reversal(inputs: list[str], out: str, options: dict) -> list[Claim]:
             0.0,
             spread=_sd(pc),
             gated=False,
+            kind="claim", source="paper", source_ref="Fig. 6c",
         ),
         check(
             "prospective_configuration.reversal.pc_crossover_above_bp",
@@ -652,6 +687,7 @@ def reversal(inputs: list[str], out: str, options: dict) -> list[Claim]:
             ">",
             0.0,
             gated=False,
+            kind="claim", source="paper", source_ref="Fig. 6c",
         ),
     ]
 
@@ -683,6 +719,7 @@ def fear_conditioning(inputs: list[str], out: str, options: dict) -> list[Claim]
             0.0,
             spread=_sd(pc),
             gated=False,
+            kind="claim", source="original-code", source_ref="experiments/nature_fear_conditioning",
         ),
         check(
             "prospective_configuration.fear_conditioning.bp_fear_unchanged",
@@ -692,6 +729,7 @@ def fear_conditioning(inputs: list[str], out: str, options: dict) -> list[Claim]
             "<",
             1e-9,
             gated=False,
+            kind="check", source="theory", source_ref="BP's gradient never reaches N's weight after LN+",
         ),
     ]
 
@@ -746,6 +784,7 @@ def alignment_steps(inputs: list[str], out: str, options: dict) -> list[Claim]:
                 "alignment_steps",
                 f"{act.capitalize()} nets, depth {deepest}, T = {t}: PC's target alignment exceeds BP's (PC − BP > 0; paper Fig. 3e, T = 512: PC above BP at every depth)",
                 float(d.mean()), ">", 0.0, spread=_sd(d), gated=False,
+                kind="claim", source="paper", source_ref="Fig. 3e (T = 512)",
             ))
         first_fail = next((t for t, h in zip(steps, holds) if h is None), None)
         claims.append(check(
@@ -754,6 +793,7 @@ def alignment_steps(inputs: list[str], out: str, options: dict) -> list[Claim]:
             f"{act.capitalize()} nets, depth {deepest}: the largest T of the grid up to which PC's target alignment stays above BP's "
             f"(value; the paper's result holds at T = 512 if ≥ 512; first T where it fails: {first_fail})",
             float(max([t for t in (steps if first_fail is None else steps[: steps.index(first_fail)])], default=0)), ">=", 512.0, gated=False,
+            kind="claim", source="paper", source_ref="Fig. 3e (T = 512)",
         ))
     lowest = mean[(mean.rule == "PC") & (mean.depth == deepest) & (mean["T"] == 128)]
     claims.append(check(
@@ -762,6 +802,7 @@ def alignment_steps(inputs: list[str], out: str, options: dict) -> list[Claim]:
         f"At T = 128 (the paper's default) the relaxation of depth-{deepest} nets has not converged: the largest value-node move at the "
         "last inference step exceeds 1e-3 (mean over activations and seeds)",
         float(lowest["move_max"].mean()) if len(lowest) else float("nan"), ">", 1e-3, gated=False,
+        kind="claim", source="learnscope", source_ref="issue 18: relaxation convergence",
     ))
     ctrl = table[(table.activation == acts[0]) & (table.depth == deepest)].pivot_table(index="seed", columns=["rule", "T"], values="target_alignment")
     if ("BP last 1", 0) in ctrl and ("PC", 128) in ctrl:
@@ -772,6 +813,7 @@ def alignment_steps(inputs: list[str], out: str, options: dict) -> list[Claim]:
             f"Control: one BP step on the last layer only aligns at least as well as PC (T = 128) at depth {deepest}, {acts[0]} "
             "(BP last 1 − PC ≥ 0): high target alignment alone does not show prospective configuration",
             float(d.mean()), ">=", 0.0, spread=_sd(d), gated=False,
+            kind="claim", source="learnscope", source_ref="issue 18: the last-k-layers control",
         ))
     return claims
 
@@ -803,12 +845,16 @@ def pc_equivalence(inputs: list[str], out: str, options: dict) -> list[Claim]:
             f"{loss.replace('_', ' ').capitalize()}: at β = {small:g} PC's weight gradient / β equals BP's (max relative error over layers "
             f"< {c['max_error_small_beta']:g}; paper Methods and Millidge et al. 2022: PC → BP as β → 0)",
             float(at(small).mean()), "<", float(c["max_error_small_beta"]), spread=_sd(at(small)),
+            kind="claim", source="theory", source_ref="Song et al. 2024 Methods; Whittington & Bogacz 2017; Millidge et al. 2022",
+            control=(f"the same error at β = {one:g}", float(at(one).mean())),
         ))
         claims.append(check(
             f"prospective_configuration.pc_equivalence.{loss}_differs_at_beta_one",
             "pc_equivalence",
             f"{loss.replace('_', ' ').capitalize()}, negative control: at β = {one:g} PC's update is not BP's (relative error > {c['min_error_beta_one']:g})",
             float(at(one).mean()), ">", float(c["min_error_beta_one"]), spread=_sd(at(one)),
+            kind="claim", source="theory", source_ref="Song et al. 2024: prospective configuration is not a reparametrised BP",
+            control=(f"the same error at β = {small:g}", float(at(small).mean())),
         ))
     return claims
 
