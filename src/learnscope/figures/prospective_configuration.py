@@ -351,19 +351,17 @@ def _lr_claims(table: pd.DataFrame, figure: str, what: str, published: str, opti
             gated=False,
             kind="claim", source="paper", source_ref=FIGURE_REFS[figure],
         ),
-        check(
-            f"prospective_configuration.{figure}.pc_tolerates_large_lr",
-            figure,
-            f"{what} at the lr above BP's best ({f'{above[0]:g}' if above else 'none in the grid'}) PC's mean test error is lower than BP's "
-            "by > 0.1 (a diverged run counts as chance error)",
-            float(robust.mean()) if len(robust) else float("nan"),
-            ">",
-            0.1,
-            spread=_sd(robust),
-            gated=False,
-            kind="claim", source="pilot", source_ref=f"{FIGURE_REFS[figure]}; the science note's pilot (§4.4)",
-        ),
+        _tolerance(figure, "pc_tolerates_large_lr",
+                   f"{what} at the lr above BP's best ({f'{above[0]:g}' if above else 'none in the grid'}) PC's mean test error is lower than BP's "
+                   "by > 0.1 (a diverged run counts as chance error)",
+                   robust, "pilot", f"{FIGURE_REFS[figure]}; the science note's pilot (§4.4)"),
     ]
+
+
+def _tolerance(figure: str, name: str, claim: str, diffs: np.ndarray, source: str, ref: str) -> Claim:
+    """A reported large-lr tolerance claim: mean per-seed error difference > 0.1."""
+    return check(f"prospective_configuration.{figure}.{name}", figure, claim, float(diffs.mean()) if len(diffs) else float("nan"), ">", 0.1,
+                 spread=_sd(diffs), gated=False, kind="claim", source=source, source_ref=ref)
 
 
 def _matched_claims(t: pd.DataFrame, per_seed, figure: str, what: str, above: list) -> list[Claim]:
@@ -375,18 +373,10 @@ def _matched_claims(t: pd.DataFrame, per_seed, figure: str, what: str, above: li
     at = above[0] if above and np.isclose(t[t.rule == "BP_matched"]["lr"], above[0]).any() else None
     d = (per_seed("BP_matched", at) - per_seed("PC", at)).dropna().to_numpy() if at is not None else np.array([])
     return [
-        check(
-            f"prospective_configuration.{figure}.pc_tolerates_large_lr_step_matched",
-            figure,
-            f"{what} step-matched control: at the lr above BP's best ({'none in the grid' if at is None else f'{at:g}'}) PC's mean test error "
-            "is lower than that of BP moving by PC's step size (BP_matched − PC > 0.1; if not, PC's large-lr tolerance is its smaller step)",
-            float(d.mean()) if len(d) else float("nan"),
-            ">",
-            0.1,
-            spread=_sd(d),
-            gated=False,
-            kind="claim", source="learnscope", source_ref="issue 18: the step-matched control",
-        )
+        _tolerance(figure, "pc_tolerates_large_lr_step_matched",
+                   f"{what} step-matched control: at the lr above BP's best ({'none in the grid' if at is None else f'{at:g}'}) PC's mean test error "
+                   "is lower than that of BP moving by PC's step size (BP_matched − PC > 0.1; if not, PC's large-lr tolerance is its smaller step)",
+                   d, "learnscope", "issue 18: the step-matched control")
     ]
 
 
