@@ -3,10 +3,11 @@
 A network pretrained with backprop keeps learning while the task drifts: every ``switch_every``
 epochs the labels of the classes in ``drifting`` are permuted anew (a seeded random permutation), and
 each epoch trains on a fresh draw of ``per_class`` images per class in mini-batches. After every
-epoch the test error is measured under the current labelling. BP (plain SGD) and PC continue from the
-same pretrained weights at each learning rate of their grid (loss: options ``loss`` and ``reduction``, the
-paper's squared error summed over the batch by default, also in pretraining); the paper's metric is the mean test error
-over the drift phase. One row per (seed, rule, lr, epoch).
+epoch the test error is measured under the current labelling. BP (plain SGD), PC and, if listed in
+``lrs``, the step-matched control ``BP_matched`` continue from the same pretrained weights at each
+learning rate of their grid. Loss (also in pretraining): options ``loss`` and ``reduction``, default
+the paper's squared error summed over the batch. The paper's metric is the mean test error over the
+drift phase. One row per (seed, rule, lr, epoch).
 """
 
 from __future__ import annotations

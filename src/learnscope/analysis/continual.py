@@ -3,10 +3,11 @@
 The classes are split into task A (``task_a``) and task B (the rest); both tasks share the read-out:
 class c is trained on output ``rank of c within its task`` (the paper: class mod 5). Training
 alternates ``epochs_per_task`` epochs on A and on B for ``repetitions`` rounds, from the same
-initial weights for both rules (loss: options ``loss`` and ``reduction``, the paper's squared error summed
-over the batch by default; PC's ``inference_discount`` 0.9 as the paper's); after every epoch the test error of each task is measured. Forgetting
-is the rise of the other task's error while one task trains; the paper's summary is the mean test
-error (over both tasks and the whole schedule). One row per (seed, rule, lr, epoch, task).
+initial weights for both rules. Loss: options ``loss`` and ``reduction`` (default the paper's squared
+error summed over the batch); PC's ``inference_discount`` is the paper's 0.9 in params. After every
+epoch the test error of each task is measured. Forgetting is the rise of the other task's error while
+one task trains; the paper's summary is the mean test error (over both tasks and the whole schedule).
+One row per (seed, rule, lr, epoch, task).
 """
 
 from __future__ import annotations
