@@ -8,7 +8,8 @@ prediction and the direction to the target,
 1 when learning moves the output straight at the target. Networks: width ``width``, depth L weight
 layers, bias-free, Xavier-uniform, s and y ~ N(0, 1); one SGD step of size ``lr`` (BP) or one PC step
 (T inference steps at rate gamma, then the same SGD weight step). One row per (activation, depth,
-seed, rule).
+seed, rule); PC's rows also hold the relaxation's convergence (``energy``, ``move_lowest``, ``move_max``:
+the last inference step's energy and value-node moves).
 """
 
 from __future__ import annotations
@@ -40,18 +41,31 @@ def step_alignment(learner: LearningRule, model: nn.Module, s: torch.Tensor, y: 
     return cosine(after - before, y - before)
 
 
-def alignment(rule: str, activation: str, depth: int, seed: int, options: dict) -> float:
+def alignment(rule: str, activation: str, depth: int, seed: int, options: dict, convergence: dict | None = None) -> float:
+    """TA of one step; for PC, ``convergence`` (if given) receives the relaxation's last-step energy and
+    ||x_l(T) - x_l(T-1)|| of the lowest value node and the largest over nodes (NaN without hidden layers)."""
     width = int(options["width"])
     model = toy_mlp(width, [width] * (depth - 1), width, activation, seed)
     s, y = sample(width, seed)
     learner = toy_rule(rule, float(options["lr"]), options)
     model = learner.setup(model)
-    return step_alignment(learner, model, s, y)
+    ta = step_alignment(learner, model, s, y)
+    if convergence is not None and rule == "pc":
+        moves = learner.last_convergence["moves"]
+        convergence.update(energy=learner.last_convergence["energy"], move_lowest=moves[0] if moves else float("nan"),
+                           move_max=max(moves) if moves else float("nan"))
+    return ta
+
+
+def row(rule: str, activation: str, depth: int, seed: int, options: dict) -> dict:
+    conv: dict = {}
+    ta = alignment(rule, activation, depth, seed, options, conv)
+    return {"activation": activation, "depth": depth, "seed": seed, "rule": rule.upper(), "target_alignment": ta, **conv}
 
 
 def main(inputs: list[str], out: str, options: dict) -> None:
     rows = [
-        {"activation": act, "depth": depth, "seed": seed, "rule": rule.upper(), "target_alignment": alignment(rule, act, depth, seed, options)}
+        row(rule, act, depth, seed, options)
         for act in options["activations"]
         for depth in options["depths"]
         for seed in options["seeds"]

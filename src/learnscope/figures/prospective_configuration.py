@@ -134,7 +134,10 @@ def target_alignment(inputs: list[str], out: str, options: dict) -> list[Claim]:
     for ax, act in zip(axes[0], acts):
         for rule, d in summary[summary.activation == act].groupby("rule", sort=True):
             ax.errorbar(d["depth"], d["mean"], yerr=d["sd"], marker="o", ms=3, capsize=2, color=RULE_COLORS[rule], label=f"{rule} (n={int(d['n'].max())})")
-        ax.set(xlabel="depth (weight layers)", ylabel="target alignment", title=act, ylim=(-0.5, 1.05))
+        moves = table[(table.activation == act) & (table.rule == "PC") & (table.depth == table.depth.max())].get("move_max")
+        note = f"; PC's last ‖Δx‖ at depth {table.depth.max()}: {moves.median():.1e}" if moves is not None and moves.notna().any() else ""
+        ax.set(xlabel="depth (weight layers)", ylabel="target alignment", ylim=(-0.5, 1.05))
+        ax.set_title(f"{act}, T = {options.get('inference_steps', '?')} (paper Fig. 3e: 512){note}", fontsize=7)
         ax.legend(frameon=False, fontsize=7)
     save(fig, out, summary)
 
