@@ -76,3 +76,14 @@ def test_empirical_p_values_are_two_sided_and_never_zero():
     assert p["a"] == pytest.approx(1 / 200)
     p = null_p_values(pd.Series({"a": -0.5}), null)
     assert p["a"] == pytest.approx((1 + np.sum(np.abs(np.linspace(-1, 1, 199)) >= 0.5)) / 200)
+
+
+def test_simulation_controls_unrelated_copies_do_not_align_and_identical_copies_align_natively():
+    from learnscope.analysis.xor_simulation import DEFAULTS, simulate
+
+    rows, _ = simulate({**DEFAULTS, "n_copies": 4, "hidden": 12, "epochs": 50, "n_per_cloud": 20}, 0)
+    t = pd.DataFrame(rows, columns=["sim", "transform", "space", "measure", "value"])
+    r = t[t["measure"] == "pearson"].set_index(["transform", "space"])["value"]
+    assert r[("identity", "native")] == pytest.approx(1.0)
+    for transform in ("permutation", "orthogonal"):
+        assert r[(f"{transform}_unrelated", "shared_probabilistic")] < 0.5 < r[(transform, "shared_probabilistic")]
