@@ -151,11 +151,70 @@ def test_network_split_never_shares_a_network_between_train_and_test():
                 y.append(r)
                 networks.append(f"{rules[r]}-cfg{cfg}")
     configs, y, networks = np.array(configs), np.array(y), np.array(networks)
-    for tr, te in rc.network_splits(y, configs, 5, 0.25, seed=0):
+    for tr, te in rc.network_splits(y, configs, 5, 0.25, seed=0):  # groups: the configurations
         assert not set(networks[tr]) & set(networks[te])
         assert len(np.unique(configs[te])) == 3
         counts = np.bincount(y[te])
         assert (counts == counts[0]).all()  # every rule of a held-out configuration is held out
+
+
+def test_network_split_needs_two_groups():
+    with pytest.raises(ConfigError, match="at least 2 network groups"):
+        rc.network_splits(np.zeros(4, int), np.array(["g"] * 4), 2)
+
+
+def test_initialisation_groups_join_networks_sharing_any_layer_init():
+    """Networks a (2 layers), b (its first layer starts like a's: an MLP of another depth with the same
+    seed) and c (own weights): a and b form one group although no whole network matches."""
+    rng = np.random.default_rng(0)
+    w1, w2, w3, w4 = (rng.normal(size=5) for _ in range(4))
+    X0 = np.array([w1, w2, w1, w3, w4])
+    networks = np.array(["a", "a", "b", "b", "c"])
+    g = rc.initialisation_groups(X0, networks)
+    assert g[0] == g[1] == g[2] == g[3] and g[4] != g[0]
+    # the same weights up to float round-off (1e-14 relative) are the same initialisation
+    g2 = rc.initialisation_groups(np.array([w1, w1 * (1 + 1e-14), w3]), np.array(["a", "b", "c"]))
+    assert g2[0] == g2[1] != g2[2]
+
+
+def test_initialisation_groups_on_real_models_follow_weights_not_labels():
+    """mlp3 relu/tanh with one seed start alike, and an mlp4 with that seed shares their first layer:
+    grouping by (architecture, seed) would leave those initialisations on both sides of a split."""
+    from learnscope.models import build_model
+
+    rows, nets = [], []
+    for arch, hidden, act in (("mlp3_relu", [32, 16], "relu"), ("mlp3_tanh", [32, 16], "tanh"), ("mlp4_relu", [32, 24, 16], "relu")):
+        for seed in (0, 1):
+            torch.manual_seed(seed)
+            model = build_model({"kind": "mlp", "hidden": hidden, "activation": act}, (64,), 10)
+            for m in model.modules():
+                if isinstance(m, torch.nn.Linear):
+                    w = m.weight.detach().numpy().ravel()
+                    rows.append([np.linalg.norm(w), np.median(w), np.abs(w).mean()])
+                    nets.append(f"{arch}-s{seed}")
+    g = rc.initialisation_groups(np.array(rows), np.array(nets))
+    by_net = dict(zip(nets, g))
+    assert by_net["mlp3_relu-s0"] == by_net["mlp3_tanh-s0"] == by_net["mlp4_relu-s0"]
+    assert by_net["mlp3_relu-s0"] != by_net["mlp3_relu-s1"]
+    assert len(set(g)) == 2
+
+
+def test_shuffled_labels_permute_networks_within_configurations():
+    configs, networks, y = [], [], []
+    for cfg in range(30):
+        for r in range(4):
+            for layer in range(3):
+                configs.append(f"c{cfg}")
+                networks.append(f"r{r}-c{cfg}")
+                y.append(r)
+    configs, networks, y = np.array(configs), np.array(networks), np.array(y)
+    fake = rc.shuffled_labels(y, configs, networks, seed=0)
+    for c in np.unique(configs):  # one network per label in every configuration
+        assert sorted(fake[configs == c]) == sorted(y[configs == c])
+    for n in np.unique(networks):  # every layer of a network keeps one label
+        assert len(set(fake[networks == n])) == 1
+    assert 0.1 < np.mean(fake == y) < 0.45  # a permutation, not the identity (expected 1/4)
+    assert np.array_equal(fake, rc.shuffled_labels(y, configs, networks, seed=0))
 
 
 def test_transfer_split_trains_on_pool_and_tests_on_held_out():
@@ -255,6 +314,59 @@ def test_access_conditions():
 def test_bad_experiment_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="experiment"):
         rc.main([str(tmp_path / "x.h5")], str(tmp_path / "out.csv"), {"experiment": "nope"})
+
+
+# ------------------------------------------------------------------------------------------- figures
+RULES4 = ["sgdm", "adam", "feedback", "information"]
+
+
+def _accuracy_table(acc: dict[tuple[str, str, str], float], splits: int = 3) -> "pd.DataFrame":
+    """A classifier table (rule_classifiers.to_table's columns) with the given accuracy per
+    (split_kind, classifier, feature_set): 10 test items per rule, the correct ones on the diagonal."""
+    import pandas as pd
+
+    rows = []
+    for (kind, clf, fs), a in acc.items():
+        for i in range(splits):
+            conf = np.full((4, 4), 10 * (1 - a) / 3)
+            np.fill_diagonal(conf, 10 * a)
+            rows.append({"split_kind": kind, "classifier": clf, "feature_set": fs, "condition": "full", "split": i, "accuracy": a, "confusion": conf, "best": {}})
+    return rc.to_table(rows, RULES4)
+
+
+ACC_OPTIONS = {"rules": RULES4, "rf_all_min": 0.9, "single_measure_min": 0.4, "svm_below_rf": 0.0, "network_split_max_gap": 0.05}
+
+
+@pytest.mark.parametrize("control_acc, passes", [(0.25, True), (0.95, False)])
+def test_accuracy_claims_pass_only_when_the_shuffled_label_control_fails(tmp_path, control_acc, passes):
+    from learnscope.figures import identify_rules as fig
+
+    acc = {("layer", "rf", fs): 0.95 for fs in rc.FEATURE_SETS} | {("layer", "svm", "all"): 0.7, ("network", "rf", "all"): 0.93}
+    acc |= {("shuffled_labels", "rf", fs): control_acc for fs in rc.FEATURE_SETS}
+    path = tmp_path / "accuracy.csv"
+    _accuracy_table(acc).to_csv(path, index=False)
+    claims = {c.id: c for c in fig.accuracy([str(path)], str(tmp_path / "accuracy.png"), ACC_OPTIONS)}
+    for fs in ("all", "weights", "activations", "activity_change"):
+        c = claims[f"identify_rules.accuracy.rf_{fs}"]
+        assert c.value == pytest.approx(0.95) and c.control.value == pytest.approx(control_acc)
+        assert c.kind == "claim" and c.source == "pilot" and c.passed is passes
+    gap = claims["identify_rules.accuracy.network_split_gap"]
+    assert gap.value == pytest.approx(0.02) and "initialisations held out" in gap.claim and not gap.gated
+
+
+def test_sparse_access_claim_is_controlled_by_the_initialisation_alone(tmp_path):
+    import pandas as pd
+
+    from learnscope.figures import identify_rules as fig
+
+    acc = {"full": 0.9, "every 4th": 0.89, "first 2": 0.7, "init only": 0.2}
+    rows = [{"condition": c, "split": i, "accuracy": a} for c, a in acc.items() for i in range(2)]
+    path = tmp_path / "access.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    claims = {c.id: c for c in fig.access([str(path)], str(tmp_path / "access.png"), {"rules": RULES4, "window": 2, "sparse_max_drop": 0.03, "window_min_drop": 0.0})}
+    c = claims["identify_rules.access.sparse_close_to_full"]
+    assert c.value == pytest.approx(0.01) and c.control.value == pytest.approx(0.7) and c.control.passed is False and c.passed
+    assert claims["identify_rules.access.init_only_chance"].kind == "check"
 
 
 # ------------------------------------------------------------------------------------------ workflow
