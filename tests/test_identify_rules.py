@@ -386,3 +386,61 @@ def test_identify_rules_target_smoke(smoke_build):
     by_id = {c["id"]: c for c in claims}
     assert by_id["identify_rules.trajectories.shared_init"]["pass"]  # every rule starts from the same network
     assert by_id["identify_rules.accuracy.rf_all"]["value"] > 0.25  # above chance even at smoke scale
+
+
+# --------------------------------------------------------------------------------- B diagnostics (IA)
+def _ia_layer(gamma=1e-2, weight_decay=1e-3, feedback_lr=0.5):
+    from learnscope.rules import build_rule
+    from learnscope.rules.feedback import FeedbackDiagnostics
+
+    torch.manual_seed(0)
+    rule = build_rule({"name": "information_alignment", "optimizer": "sgd", "lr": 0.0, "feedback_lr": feedback_lr,
+                       "alpha": 2e-3, "beta": 1e-3, "gamma": gamma, "weight_decay": weight_decay})
+    model = rule.setup(torch.nn.Sequential(torch.nn.Linear(6, 4)))
+    x = torch.randn(50, 6) * torch.linspace(0.5, 2.0, 6) + 0.3  # anisotropic, non-zero mean
+    y = torch.randn(50, 4)
+    return rule, model, FeedbackDiagnostics(model, rule), x, y
+
+
+def test_feedback_fixed_point_zeroes_the_gradient_of_ia_loss_plus_weight_decay():
+    rule, model, tracker, x, y = _ia_layer()
+    rule.step(model, x, y, torch.nn.functional.mse_loss)
+    tracker.after_step(None)
+    layer = model[0]
+    bstar = tracker.fixed_point("0")
+    with torch.no_grad():
+        layer.feedback.copy_(bstar.float())
+    layer.last_input = x
+    layer.feedback.grad = None
+    (rule.alignment_loss(model) + 0.5e-3 * (layer.feedback**2).sum()).backward()
+    grad = layer.feedback.grad
+    assert float(grad.norm()) < 1e-6 * float(bstar.norm()) * 1e3  # zero up to float32 round-off
+    # B* is not W: with gamma = 1e-2 it is a shrunken, input-weighted mirror of W
+    assert 0 < float(bstar.norm()) < float(layer.weight.detach().norm())
+
+
+def test_feedback_tracker_sees_b_converge_to_its_fixed_point_and_not_at_a_tiny_rate():
+    for lr, converged in ((0.5, True), (1e-3, False)):
+        rule, model, tracker, x, y = _ia_layer(feedback_lr=lr)
+        first = None
+        for step in range(800):
+            rule.step(model, x, y, torch.nn.functional.mse_loss)
+            tracker.after_step(None)
+            if step == 0:
+                first = tracker.record()
+        rec = tracker.record()
+        assert set(rec) == {f"0/{k}" for k in ("b_norm", "w_norm", "cos_b_w", "bstar_norm", "cos_b_bstar")}
+        assert bool(rec["0/cos_b_bstar"] > 0.999) is converged, (lr, rec["0/cos_b_bstar"])
+        assert abs(first["0/cos_b_bstar"]) < 0.9  # B starts independent of W and of B*
+        assert np.isclose(rec["0/w_norm"], first["0/w_norm"])  # lr 0: W stays
+    assert np.isnan(tracker.record()["0/cos_b_bstar"])  # no inputs since the last record point
+
+
+def test_feedback_tracker_refuses_a_model_without_feedback_weights():
+    from learnscope.rules import build_rule
+    from learnscope.rules.feedback import FeedbackDiagnostics
+
+    rule = build_rule({"name": "sgd", "lr": 0.1})
+    model = rule.setup(torch.nn.Sequential(torch.nn.Linear(3, 2)))
+    with pytest.raises(ConfigError, match="feedback"):
+        FeedbackDiagnostics(model, rule)

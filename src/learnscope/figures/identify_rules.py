@@ -12,6 +12,8 @@ known to lose the rule). Thresholds come from the reduced pilot (science notes �
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
@@ -359,6 +361,58 @@ def generalisation(inputs: list[str], out: str, options: dict) -> list[Claim]:
     return claims
 
 
+def feedback(inputs: list[str], out: str, options: dict) -> list[Claim]:
+    """B diagnostics of every information-alignment run (tracker ``feedback``, ``rules.feedback``): per
+    dense layer over training ‖B‖/‖W‖, cos(B, W) and cos(B, B*), B* the stationary point of IA's layer-local
+    loss plus the optimiser's weight decay on B, estimated from the inputs since the previous record point.
+    One thin line per (run, layer), the median bold. ``feedback_lr`` is chosen by B's convergence: the
+    check requires the median final cos(B, B*) over all IA dense layers to reach ``feedback_converged_min``
+    (B at W's learning rate hardly moves in the study's steps, and IA would be FA). Reported: the median
+    final cos(B, W) and ‖B‖/‖W‖, i.e. how much of a weight mirror the converged B is."""
+    from learnscope.record.reader import open_run
+
+    rows = []
+    for path in inputs:
+        with open_run(path) as rec:
+            steps = rec.steps
+            layers = sorted({n.split("/")[1] for n in rec.tracked_names if n.startswith("feedback/")})
+            for layer in layers:
+                get = lambda k: rec.tracked(f"feedback/{layer}/{k}")
+                ratio, cbw, cbs = get("b_norm") / get("w_norm"), get("cos_b_w"), get("cos_b_bstar")
+                for i, t in enumerate(steps[: len(ratio)]):
+                    rows.append({"run": Path(path).stem, "layer": layer, "point": i, "step": int(t), "b_over_w": float(ratio[i]), "cos_b_w": float(cbw[i]), "cos_b_bstar": float(cbs[i])})
+    table = pd.DataFrame(rows)
+    style()
+    fig, axes = plt.subplots(1, 3, figsize=(10, 3.0), constrained_layout=True)
+    for ax, col, label in zip(axes, ("b_over_w", "cos_b_w", "cos_b_bstar"), ("‖B‖ / ‖W‖", "cos(B, W)", "cos(B, B*)  (dense layers)")):
+        for _, g in table.groupby(["run", "layer"]):
+            ax.plot(g["point"], g[col], color="0.7", lw=0.5)
+        med = table.groupby("point")[col].median()
+        ax.plot(med.index, med.to_numpy(), color="C3", lw=2, label="median")
+        ax.set(xlabel="record point", title=label)
+    axes[2].axhline(float(options["feedback_converged_min"]), color="grey", ls="--", lw=1, label="convergence check")
+    axes[2].legend(frameon=False, fontsize=7)
+    lrs = ", ".join(f"{k}: {v}" for k, v in options["feedback_lr"].items())
+    fig.suptitle(f"Information alignment's B over training (feedback_lr {lrs}; B* = IA loss's fixed point)", fontsize=9)
+    save(fig, out, table)
+    final = table[table["point"] == table["point"].max()]
+    conv = final["cos_b_bstar"].dropna()
+    return [
+        check("identify_rules.feedback.b_converged", "feedback",
+              f"information alignment's B reaches its fixed point B* under the chosen feedback_lr ({lrs}): median final cos(B, B*) over {len(conv)} dense layers of {table['run'].nunique()} runs",
+              float(conv.median()) if len(conv) else None, ">=", float(options["feedback_converged_min"]),
+              spread=float(conv.std(ddof=1)) if len(conv) > 1 else None, kind="check", source="theory",
+              source_ref="stationary point of Kunin et al. 2020's R_IA plus L2 decay (rules.feedback.FeedbackDiagnostics)"),
+        check("identify_rules.feedback.b_mirror", "feedback",
+              "how much of a weight mirror IA's B is at the end: median final cos(B, W) over every feedback layer (reported)",
+              float(final["cos_b_w"].median()), ">", 0.0, gated=False, kind="check", source="learnscope",
+              source_ref="issue 20: with gamma 1e-2 B* is close to a shrunken W S"),
+        check("identify_rules.feedback.b_shrink", "feedback",
+              "median final ‖B‖/‖W‖ over every feedback layer (reported; below 1: B shrinks under IA's decay)",
+              float(final["b_over_w"].median()), "<", 1.0, gated=False, kind="check", source="learnscope", source_ref="issue 20"),
+    ]
+
+
 FIGURES = {
     "trajectories": trajectories,
     "accuracy": accuracy,
@@ -366,4 +420,5 @@ FIGURES = {
     "access": access,
     "robustness": robustness,
     "generalisation": generalisation,
+    "feedback": feedback,
 }
