@@ -127,6 +127,18 @@ def test_activity_change_is_the_subset_jacobian_sum():
     np.testing.assert_allclose(g_out, probe.model.net.out.weight.detach().numpy().sum() / 3, rtol=1e-10)
 
 
+def test_relative_noise_scales_with_the_measured_quantity_and_absolute_noise_does_not():
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=(5, 40, 30))
+    for scale in (1e-3, 1.0, 1e3):
+        rel = ob.measure_weights(w * scale, {"relative_noise": 0.5}, [0, 0]) - (w * scale).reshape(5, -1)
+        np.testing.assert_allclose(rel.std() / (w * scale).std(), 0.5, rtol=0.05)
+        ab = ob.measure_weights(w * scale, {"noise": 0.5}, [0, 0]) - (w * scale).reshape(5, -1)
+        np.testing.assert_allclose(ab.std(), 0.5, rtol=0.05)
+    assert ob.noise_sd(w, {}) == 0.0 and ob.noise_sd(w, {"noise": 0.2}) == 0.2
+    np.testing.assert_allclose(ob.noise_sd(w, {"relative_noise": 2.0}), 2.0 * w.std())
+
+
 # -------------------------------------------------------------------------------------------- splits
 def test_balanced_splits_are_75_25_per_class_and_disjoint():
     y = np.repeat(np.arange(4), [40, 40, 44, 41])
@@ -373,7 +385,7 @@ def test_sparse_access_claim_is_controlled_by_the_initialisation_alone(tmp_path)
 @pytest.mark.integration
 def test_identify_rules_target_smoke(smoke_build):
     project = smoke_build.study("identify_rules")
-    figures = ["trajectories", "accuracy", "importance", "access", "robustness", "generalisation"]
+    figures = ["trajectories", "accuracy", "importance", "access", "robustness", "generalisation", "feedback"]
     for fig in figures:
         for ext in ("png", "pdf", "csv"):
             assert project.path(f"figures/identify_rules/{fig}.{ext}").stat().st_size > 0

@@ -377,7 +377,22 @@ def exp_accuracy(s: Study) -> list[dict]:
     fake = s.shuffled()
     for fs in FEATURE_SETS:
         rows += s.score("rf", rf, s.design(fs), s.layer_splits(labels=fake), s.n_times, y=fake, feature_set=fs, split_kind="shuffled_labels", condition="full")
-    return rows
+    return rows + accuracy_floor_rows(s)
+
+
+def accuracy_floor_rows(s: Study) -> list[dict]:
+    """Confound control: RF (its grid) on all statistics, layer-level splits, on the networks whose final
+    test accuracy reaches ``classify.accuracy_floor`` only (split_kind ``accuracy_floor``), so the rule is
+    not told by how well a network trained. None when a rule has too few such layers for a split."""
+    floor = s.opt.get("accuracy_floor")
+    if floor is None:
+        return []
+    pool = s.meta["test_acc"] >= float(floor)
+    try:
+        splits = balanced_splits(s.y, int(s.opt["splits"]), float(s.opt["test_fraction"]), int(s.opt["split_seed"]), pool=pool)
+    except ConfigError:
+        return []
+    return s.score("rf", s.opt["classifiers"]["rf"], s.design("all"), splits, s.n_times, feature_set="all", split_kind="accuracy_floor", condition=f"test_acc >= {floor}")
 
 
 def exp_importance(s: Study) -> list[dict]:

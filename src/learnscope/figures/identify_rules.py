@@ -125,6 +125,9 @@ def accuracy(inputs: list[str], out: str, options: dict) -> list[Claim]:
     net = summary[summary["split_kind"] == "network"]
     if len(net):
         ax.errorbar([-0.45], net["mean"], yerr=net["sem"], fmt="k*", ms=8, label="RF, initialisations held out")
+    fl = summary[summary["split_kind"] == "accuracy_floor"]
+    if len(fl):
+        ax.errorbar([-0.3], fl["mean"], yerr=fl["sem"], fmt="bD", ms=5, label="RF, well-trained networks only")
     ctl = summary[summary["split_kind"] == "shuffled_labels"].set_index("feature_set").reindex(FEATURE_SETS)
     if ctl["mean"].notna().any():
         ax.errorbar(np.arange(len(FEATURE_SETS)) + 0.45, ctl["mean"], yerr=ctl["sem"], fmt="rx", ms=6, label="RF, shuffled labels (control)")
@@ -210,6 +213,24 @@ def accuracy(inputs: list[str], out: str, options: dict) -> list[Claim]:
                 source_ref=f"{PILOT} [F]: network-level 0.927 vs layer-level 0.918",
             )
         )
+    floor = table[table["split_kind"] == "accuracy_floor"]
+    if len(floor):
+        claims.append(
+            check(
+                "identify_rules.accuracy.above_accuracy_floor",
+                "accuracy",
+                f"confound control: on the networks that trained well only ({floor['condition'].iloc[0]}) RF on all statistics still identifies the rule "
+                f"(layer-level {rf_all['accuracy'].mean():.3f}); reported against rf_all_min",
+                float(floor["accuracy"].mean()),
+                ">=",
+                float(options["rf_all_min"]),
+                spread=_sd(floor["accuracy"]),
+                gated=False,
+                kind="claim",
+                source="learnscope",
+                source_ref="issue 20: the classifier may read how well a network trained",
+            )
+        )
     return claims
 
 
@@ -274,14 +295,20 @@ def robustness(inputs: list[str], out: str, options: dict) -> list[Claim]:
     variants = options["variants"]
     summary = _mean_sem(table, ["condition", "feature_set"])
     style()
-    fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.0), constrained_layout=True, sharey=True)
+    relative = ["clean"] + sorted([v for v, s in variants.items() if "relative_noise" in s and not ("count" in s or "fraction" in s)], key=lambda v: variants[v]["relative_noise"])
+    panels = 3 if len(relative) > 1 else 2
+    fig, axes = plt.subplots(1, panels, figsize=(4.25 * panels, 3.0), constrained_layout=True, sharey=True)
     subs = ["clean"] + sorted([v for v, s in variants.items() if "count" in s or "fraction" in s], key=lambda v: -variants[v].get("count", variants[v].get("fraction", 1)))
     noise = ["clean"] + sorted([v for v, s in variants.items() if s.get("noise", 0) > 0 and not ("count" in s or "fraction" in s)], key=lambda v: variants[v]["noise"])
-    for ax, conds, xlabel in ((axes[0], subs, "units / synapses kept per layer"), (axes[1], noise, "measurement noise s.d.")):
+    spec_label = lambda c, k: "0" if c == "clean" else str(variants[c][k])
+    panel_specs = [(axes[0], subs, "units / synapses kept per layer", None), (axes[1], noise, "measurement noise s.d.", "noise")]
+    if panels == 3:
+        panel_specs.append((axes[2], relative, "noise s.d. / the measure's own s.d.", "relative_noise"))
+    for ax, conds, xlabel, key in panel_specs:
         for fs in ("weights", "activations", "activity_change"):
             s = summary[summary["feature_set"] == fs].set_index("condition").reindex(conds)
             ax.errorbar(range(len(conds)), s["mean"], yerr=s["sem"], marker="o", label=fs.replace("_", " "))
-        labels = ["all" if c == "clean" else str(variants[c].get("count", variants[c].get("fraction"))) if ax is axes[0] else "0" if c == "clean" else str(variants[c]["noise"]) for c in conds]
+        labels = [spec_label(c, key) if key else "all" if c == "clean" else str(variants[c].get("count", variants[c].get("fraction"))) for c in conds]
         ax.set(xticks=range(len(conds)), xticklabels=labels, xlabel=xlabel)
         ax.axhline(1.0 / len(options["rules"]), color="grey", ls="--", lw=1)
     axes[0].set_ylabel("test accuracy (RF)")
@@ -306,6 +333,22 @@ def robustness(inputs: list[str], out: str, options: dict) -> list[Claim]:
             source_ref="abstract: activation statistics more robust to measurement noise",
         )
     ]
+    if panels == 3:
+        rc_ = relative[-1]
+        claims.append(
+            check(
+                "identify_rules.robustness.activations_robust_to_relative_noise",
+                "robustness",
+                f"control for the absolute σ: with noise scaled to each measure's own s.d. ({rc_}), weight drop {drop('weights', rc_):.3f} − activation drop {drop('activations', rc_):.3f} (reported; > 0: activations still more robust)",
+                drop("weights", rc_) - drop("activations", rc_),
+                ">",
+                0.0,
+                gated=False,
+                kind="claim",
+                source="learnscope",
+                source_ref="issue 20: the absolute σ is small next to activations and large next to weights",
+            )
+        )
     if len(subs) > 1:
         sc = subs[-1]
         claims.append(
