@@ -30,6 +30,7 @@ balanced accuracy (TPR + TNR)/2 and d' = Φ⁻¹(TPR) − Φ⁻¹(FPR) clipped t
 from __future__ import annotations
 
 import itertools
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -373,7 +374,10 @@ def exp_accuracy(s: Study) -> list[dict]:
         for fs in FEATURE_SETS:
             rows += s.score(clf, grid, s.design(fs), splits, s.n_times, feature_set=fs, split_kind="layer", condition="full")
     rf = s.opt["classifiers"]["rf"]
-    rows += s.score("rf", rf, s.design("all"), s.network_splits(), s.n_times, feature_set="all", split_kind="network", condition="full")
+    if len(np.unique(s.init_groups)) >= 2:
+        rows += s.score("rf", rf, s.design("all"), s.network_splits(), s.n_times, feature_set="all", split_kind="network", condition="full")
+    else:
+        print("identify_rules: the dataset holds one initialisation; no network-level split", file=sys.stderr)
     fake = s.shuffled()
     for fs in FEATURE_SETS:
         rows += s.score("rf", rf, s.design(fs), s.layer_splits(labels=fake), s.n_times, y=fake, feature_set=fs, split_kind="shuffled_labels", condition="full")
@@ -477,7 +481,11 @@ def exp_classes(s: Study) -> list[dict]:
     keep = shared_architectures(s.y, s.meta["arch"])
     y = s.y[keep]
     layer = balanced_splits(y, int(s.opt["splits"]), float(s.opt["test_fraction"]), int(s.opt["split_seed"]))
-    runs = [(fs, "layer", layer) for fs in FEATURE_SETS] + [("all", "network", s.network_splits(keep))]
+    runs = [(fs, "layer", layer) for fs in FEATURE_SETS]
+    if len(np.unique(s.init_groups[keep])) >= 2:  # one initialisation (e.g. one seed of one MLP): no such split
+        runs.append(("all", "network", s.network_splits(keep)))
+    else:
+        print("identify_pc: the shared architectures hold one initialisation; no network-level split", file=sys.stderr)
     rows = []
     for fs, kind, splits in runs:
         fits = evaluate("rf", s.opt["classifiers"]["rf"], s.design(fs)[keep], y, splits, s.n_times, int(s.opt["folds"]), s.threads)
