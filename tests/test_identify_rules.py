@@ -456,3 +456,45 @@ def test_feedback_tracker_refuses_a_model_without_feedback_weights():
     model = rule.setup(torch.nn.Sequential(torch.nn.Linear(3, 2)))
     with pytest.raises(ConfigError, match="feedback"):
         FeedbackDiagnostics(model, rule)
+
+
+def test_accuracy_experiment_adds_network_split_shuffled_control_and_accuracy_floor(tmp_path):
+    """4 rules x 2 architectures x 4 seeds, 3 layers each; rule r raises observable SIGNAL[r] over training;
+    every rule's network of one (architecture, seed) starts from the same weights. Network 0 of each rule
+    trained badly (test_acc 0.3): the accuracy-floor subset leaves it out."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    T, signal = 6, ["weightabs_norm", "weightraw_median", "weightsq_mean", "weightabs_var"]
+    meta = {k: [] for k in ob.META_FIELDS}
+    X = []
+    for r, rule in enumerate(RULES4):
+        for arch in ("mlp3", "mlp4"):
+            for seed in range(4):
+                for layer in range(3):
+                    x = rng.normal(size=(T, 45))
+                    x[0] = np.random.default_rng([seed, layer, len(arch)]).normal(size=45)
+                    x[1:, ob.OBS_KEYS.index(signal[r])] += 4.0
+                    X.append(x)
+                    row = dict(rule=rule, arch=arch, task="digits", batch_size=32, seed=seed, data_seed=0, network=f"{rule}-{arch}-{seed}",
+                               layer=f"fc{layer}", layer_index=layer, n_layers=3, position=layer, test_acc=0.3 if seed == 0 else 0.9)
+                    for k in ob.META_FIELDS:
+                        meta[k].append(row[k])
+    data = {"X": {"clean": np.stack(X)}, "meta": {k: np.asarray(v) for k, v in meta.items()}, "skipped": []}
+    path = tmp_path / "obs.h5"
+    ob.write_dataset(path, data, {"clean": {}})
+    out = tmp_path / "accuracy.csv"
+    opts = {"rules": RULES4, "splits": 3, "test_fraction": 0.25, "split_seed": 0, "folds": 2, "accuracy_floor": 0.8,
+            "classifiers": {"rf": {"n_estimators": [50], "max_features": ["sqrt"]}}, "experiment": "accuracy"}
+    rc.main([str(path)], str(out), opts)
+    t = pd.read_csv(out)
+    acc = t.groupby(["split_kind", "feature_set"])["accuracy"].mean()
+    assert set(t["split_kind"]) == {"layer", "network", "shuffled_labels", "accuracy_floor"}
+    assert acc["layer", "all"] >= 0.9 and acc["network", "all"] >= 0.9 and acc["accuracy_floor", "all"] >= 0.9
+    assert acc["shuffled_labels", "all"] < 0.5  # chance 0.25
+    # 8 initialisations (2 architectures x 4 seeds), 2 held out whole: 2 networks x 3 layers per rule
+    conf = t[t["split_kind"] == "network"][[f"conf_{a}_{b}" for a in RULES4 for b in RULES4]].to_numpy().reshape(-1, 4, 4)
+    np.testing.assert_array_equal(conf.sum(2), 6)
+    # accuracy floor: 3 good networks x 2 architectures x 3 layers = 18 layers per rule; a quarter of them to test
+    conf = t[t["split_kind"] == "accuracy_floor"][[f"conf_{a}_{b}" for a in RULES4 for b in RULES4]].to_numpy().reshape(-1, 4, 4)
+    np.testing.assert_array_equal(conf.sum(2), round(0.25 * 18))
