@@ -498,3 +498,21 @@ def test_accuracy_experiment_adds_network_split_shuffled_control_and_accuracy_fl
     # accuracy floor: 3 good networks x 2 architectures x 3 layers = 18 layers per rule; a quarter of them to test
     conf = t[t["split_kind"] == "accuracy_floor"][[f"conf_{a}_{b}" for a in RULES4 for b in RULES4]].to_numpy().reshape(-1, 4, 4)
     np.testing.assert_array_equal(conf.sum(2), round(0.25 * 18))
+
+
+def test_plan_records_b_diagnostics_on_information_alignment_runs_only():
+    from pathlib import Path
+
+    from learnscope.config import load_params
+    from learnscope.record.identity import run_id
+    from learnscope.studies.identify_rules import plan
+
+    root = Path(__file__).parents[1]
+    cfg = load_params(root / "params.yaml", [root / "config/smoke.yaml"])
+    runs = list(plan.runs(cfg))
+    ia = [r for r in runs if r["rule"]["name"] == "information_alignment"]
+    assert ia and all(r["record"]["trackers"] == ["feedback"] for r in ia)
+    assert all("trackers" not in r["record"] for r in runs if r not in ia)
+    fig = plan.figures(cfg)["feedback"]
+    assert fig["inputs"] == [f"results/runs/{run_id(r)}.h5" for r in ia]
+    assert fig["options"]["feedback_lr"] == {"information": 0.1} and fig["options"]["feedback_converged_min"] == 0.9
