@@ -177,7 +177,7 @@ def _claim(id_, fig, text, values, op, threshold, level, gated=True) -> Claim:
     mean, lo, hi = mean_ci(v, level)
     passing = int(sum(check("", "", "", x, op, threshold).passed for x in v))
     interval = f", {level:.0%} t-interval {lo:.3g}–{hi:.3g}" if np.isfinite(lo) else ""
-    return check(f"{STUDY}.{fig}.{id_}", fig, f"{text} [mean over {len(v)} seeds{interval}; {passing}/{len(v)} seeds pass on their own]",
+    return check(f"{STUDY}.{fig}.{id_}", fig, f"{text} [mean over {len(v)} seed{'s' * (len(v) != 1)}{interval}; {passing}/{len(v)} pass on their own]",
                  mean, op, threshold, spread=float(v.std(ddof=1)) if len(v) > 1 else None, gated=gated)
 
 
