@@ -16,6 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from learnscope.analysis.cluster_holdout import fit_logistic, holdout_accuracy, paper_split, random_splits
 from learnscope.analysis.lyapunov import lyapunov_spectrum
 from learnscope.analysis.participation_ratio import participation_ratio
+from learnscope.claims import KEYS
 from learnscope.data.online import build_task, is_online
 from learnscope.data.synthetic import min_separation
 from learnscope.errors import ConfigError
@@ -252,7 +253,10 @@ def test_robust_rnn_target_smoke(smoke_build):
             assert project.path(f"figures/robust_rnn/{fig}.{ext}").stat().st_size > 0
     claims = json.loads(project.path("results/robust_rnn/claims.json").read_text())
     assert {c["figure"] for c in claims} == set(figures)
-    assert all(set(c) == {"id", "figure", "claim", "value", "threshold", "spread", "gated", "pass"} for c in claims)
+    assert all(set(c) == set(KEYS) for c in claims)
+    # contract v2: every claim states kind and source, every gated claim of kind claim its negative control
+    assert all(c["kind"] in ("claim", "check") and c["source"] for c in claims)
+    assert all(c["control"] is not None for c in claims if c["gated"] and c["kind"] == "claim")
     by_id = {c["id"]: c for c in claims}
     # robust at any scale: training compresses the high-d edge-of-chaos net and it learns the task
     assert by_id["robust_rnn.fig2_high_d.pr_after_g20"]["pass"] and by_id["robust_rnn.fig2_high_d.final_acc_g20"]["pass"]
@@ -280,9 +284,15 @@ def test_t_interval_and_per_seed_pass_rate():
     half = stats.t.ppf(0.975, 3) * v.std(ddof=1) / 2.0
     assert (mean, lo, hi) == pytest.approx((3.5, 3.5 - half, 3.5 + half))
     assert np.isnan(mean_ci([5.0], 0.95)[1])  # one seed: no interval
-    c = _claim("x", "fig", "value below 3", pd.Series([1.0, 2.0, 4.0, 7.0, np.nan]), "<", 3.0, 0.95)
+    c = _claim("x", "fig", "value below 3", pd.Series([1.0, 2.0, 4.0, 7.0, np.nan]), "<", 3.0, 0.95, ref="r")
     assert not c.passed and c.value == 3.5 and "mean over 4 seeds" in c.claim and "2/4 pass on their own" in c.claim and "t-interval" in c.claim
-    assert c.spread == pytest.approx(v.std(ddof=1))
+    assert c.spread == pytest.approx(v.std(ddof=1)) and c.kind == "claim" and c.source == "pilot"
+    # the negative control: its mean under the same test must fail for the claim to pass
+    good = pd.Series([1.0, 2.0, 2.5])
+    assert _claim("x", "fig", "t", good, "<", 3.0, 0.95, ref="r", control=("untrained", pd.Series([5.0, 6.0]))).passed
+    mixed = _claim("x", "fig", "t", good, "<", 3.0, 0.95, ref="r", control=("untrained", pd.Series([1.0, 6.0])))
+    assert mixed.passed and mixed.control.value == 3.5 and mixed.control.passed is False  # the control's mean is tested
+    assert not _claim("x", "fig", "t", good, "<", 3.0, 0.95, ref="r", control=("untrained", pd.Series([1.0, 2.0]))).passed
 
 
 def _metrics_csv(path, *, gamma, dim, loss, seed, acc_final, pr_before, pr_after, epochs=3):

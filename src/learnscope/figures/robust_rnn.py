@@ -170,15 +170,25 @@ def lyap1(m: pd.DataFrame, gamma: float, stage: str) -> pd.Series:
     return per_seed(d[d["epoch"] == 0] if stage == "before" else d[d["epoch"] == d["final"]])
 
 
-def _claim(id_, fig, text, values, op, threshold, level, gated=True) -> Claim:
-    """A claim on the mean over seeds of ``values`` (a Series indexed by seed); the text carries the
-    t-interval of the mean and how many seeds pass on their own."""
+def _mean(values) -> float:
+    v = pd.Series(values, dtype=float).dropna()
+    return float(v.mean()) if len(v) else float("nan")
+
+
+def _claim(id_, fig, text, values, op, threshold, level, *, ref: str, control=None, gated=True, source="pilot") -> Claim:
+    """A claim (contract v2, kind ``claim``) on the mean over seeds of ``values`` (a Series indexed by seed);
+    the text carries the t-interval of the mean and how many seeds pass on their own. ``control``:
+    (description, per-seed values) of the same statistic on the claim's negative control, whose mean must
+    fail the same test. ``source``: the thresholds are the science note's acceptance tests (the pilot, with
+    a margin) on the paper's panels (``ref``)."""
     v = pd.Series(values, dtype=float).dropna()
     mean, lo, hi = mean_ci(v, level)
     passing = int(sum(check("", "", "", x, op, threshold).passed for x in v))
     interval = f", {level:.0%} t-interval {lo:.3g}–{hi:.3g}" if np.isfinite(lo) else ""
+    ctl = None if control is None else (f"{control[0]} (mean over seeds)", _mean(control[1]))
     return check(f"{STUDY}.{fig}.{id_}", fig, f"{text} [mean over {len(v)} seed{'s' * (len(v) != 1)}{interval}; {passing}/{len(v)} pass on their own]",
-                 mean, op, threshold, spread=float(v.std(ddof=1)) if len(v) > 1 else None, gated=gated)
+                 mean, op, threshold, spread=float(v.std(ddof=1)) if len(v) > 1 else None, gated=gated,
+                 kind="claim", source=source, source_ref=ref, control=ctl)
 
 
 def _centres(figure: str) -> str:
@@ -192,49 +202,60 @@ def fig2_high_d(inputs: list[str], out: str, options: dict, figure: str = "fig2_
     c, ci, te = options["claims"], options["figures"]["ci"], options["figures"]["eval_time"]
     g_edge, g_chaos = sorted(m["gamma"].unique())[0], sorted(m["gamma"].unique())[-1]
     hd = f"high-d{_centres(figure)}"
+    at = lambda q, g, stage, t=None: value_at(m, q, g, stage, t=t)
     claims = []
     for g in (g_edge, g_chaos):
         claims += [
             _claim(f"pr_after_g{g:g}", figure, f"{hd}, γ={g:g}: trained PR(t={te}) < {c['compressed_pr']:g} (compressed)",
-                   value_at(m, "pr", g, "after", t=te), "<", c["compressed_pr"], ci),
+                   at("pr", g, "after", te), "<", c["compressed_pr"], ci, ref="Fig. 2e; science note A1",
+                   control=("the untrained net", at("pr", g, "before", te))),
             _claim(f"pr_before_g{g:g}", figure, f"{hd}, γ={g:g}: untrained PR(t={te}) > {c['expanded_pr_before']:g}",
-                   value_at(m, "pr", g, "before", t=te), ">", c["expanded_pr_before"], ci),
+                   at("pr", g, "before", te), ">", c["expanded_pr_before"], ci, ref="Fig. 2e; science note A1",
+                   control=("the trained net", at("pr", g, "after", te))),
             _claim(f"final_acc_g{g:g}", figure, f"{hd}, γ={g:g}: final accuracy ≥ {c['min_final_acc']:g}",
-                   value_at(m, "acc", g, "after"), ">=", c["min_final_acc"], ci),
+                   at("acc", g, "after"), ">=", c["min_final_acc"], ci, ref="Fig. 2d; science note A2",
+                   control=("the untrained net (epoch 0)", at("acc", g, "before"))),
             _claim(f"acc_before_g{g:g}", figure, f"{hd}, γ={g:g}: accuracy before training ≤ {c['max_acc_before']:g} (near chance: the accuracy is learnt)",
-                   value_at(m, "acc", g, "before"), "<=", c["max_acc_before"], ci),
+                   at("acc", g, "before"), "<=", c["max_acc_before"], ci, ref="Fig. 2d; science note A2",
+                   control=("the trained net (final epoch)", at("acc", g, "after"))),
             _claim(f"holdout_g{g:g}", figure, f"{hd}, γ={g:g}: trained held-out-cluster LR accuracy at t={te} (mean of random 80/20 splits) ≥ {c['min_holdout_acc']:g}",
-                   value_at(m, "lr_test_random", g, "after", t=te), ">=", c["min_holdout_acc"], ci),
+                   at("lr_test_random", g, "after", te), ">=", c["min_holdout_acc"], ci, ref="Fig. 2g; science note A3",
+                   control=("the raw input (t = 0), which holds no class structure across clusters", at("lr_test_random", g, "after", 0))),
             _claim(f"holdout_before_g{g:g}", figure,
                    f"{hd}, γ={g:g}: untrained held-out-cluster LR accuracy at t={te} (random splits) ≤ {c['max_holdout_acc_before']:g} (generalisation is gained)",
-                   value_at(m, "lr_test_random", g, "before", t=te), "<=", c["max_holdout_acc_before"], ci),
+                   at("lr_test_random", g, "before", te), "<=", c["max_holdout_acc_before"], ci, ref="Fig. 2g; science note A3",
+                   control=("the trained net", at("lr_test_random", g, "after", te))),
             _claim(f"holdout_paper_split_g{g:g}", figure, f"{hd}, γ={g:g}: the same with the paper's fixed split (reported)",
-                   value_at(m, "lr_test_paper", g, "after", t=te), ">=", c["min_holdout_acc"], ci, gated=False),
+                   at("lr_test_paper", g, "after", te), ">=", c["min_holdout_acc"], ci, ref="Fig. 2g; science note A3", gated=False),
         ]
     claims += [
         _claim("lyap_edge_initial", figure, f"{hd}, γ={g_edge:g}: |λ1| before training < {c['lyap_edge_initial']:g} bits/step (edge of chaos)",
-               lyap1(m, g_edge, "before").abs(), "<", c["lyap_edge_initial"], ci),
+               lyap1(m, g_edge, "before").abs(), "<", c["lyap_edge_initial"], ci, ref="Fig. 2b; science note A4",
+               control=(f"γ={g_chaos:g} before training", lyap1(m, g_chaos, "before").abs())),
         _claim("lyap_edge_final", figure, f"{hd}, γ={g_edge:g}: λ1 after training < {c['lyap_edge_final']:g} bits/step (contracting)",
-               lyap1(m, g_edge, "after"), "<", c["lyap_edge_final"], ci),
+               lyap1(m, g_edge, "after"), "<", c["lyap_edge_final"], ci, ref="Fig. 2b; science note A4",
+               control=("the same nets before training", lyap1(m, g_edge, "before"))),
         _claim("lyap_chaotic_final", figure, f"{hd}, γ={g_chaos:g}: λ1 after training > {c['lyap_chaotic_final']:g} bits/step (stays chaotic)",
-               lyap1(m, g_chaos, "after"), ">", c["lyap_chaotic_final"], ci),
+               lyap1(m, g_chaos, "after"), ">", c["lyap_chaotic_final"], ci, ref="Fig. 2b; science note A4",
+               control=(f"γ={g_edge:g} after training", lyap1(m, g_edge, "after"))),
         lyapunov_precision(m, figure, c),
     ]
     return claims
 
 
 def lyapunov_precision(m: pd.DataFrame, figure: str, c: dict) -> Claim:
-    """Reported: the largest standard error over initial conditions of any run's lambda_1 (its precision)."""
+    """Reported check: the largest standard error over initial conditions of any run's lambda_1."""
     sem = select(m, "lyapunov_sem", index=1)["value"]
     drift = select(m, "lyapunov_drift")["value"]
     return check(f"{STUDY}.{figure}.lyap_sem", figure,
                  f"λ1 estimates: largest SEM over initial conditions, over runs and epochs, < {c['lyap_max_sem']:g} bits/step "
-                 f"(convergence: largest |λ(T) − λ(T/2)| {drift.max():.3g}; reported)", float(sem.max()), "<", c["lyap_max_sem"], gated=False)
+                 f"(convergence: largest |λ(T) − λ(T/2)| {drift.max():.3g}; reported)", float(sem.max()), "<", c["lyap_max_sem"], gated=False,
+                 kind="check", source="learnscope")
 
 
-def _peak(m: pd.DataFrame, g: float, te: int) -> tuple[pd.Series, pd.Series]:
-    """Per seed, after training: (max over 1 <= t <= te of PR, PR(te))."""
-    d = at_stage(select(m, "pr", gamma=float(g)), "after")
+def _peak(m: pd.DataFrame, g: float, te: int, stage: str = "after") -> tuple[pd.Series, pd.Series]:
+    """Per seed, at ``stage``: (max over 1 <= t <= te of PR, PR(te))."""
+    d = at_stage(select(m, "pr", gamma=float(g)), stage)
     d = d[(d["t"] >= 1) & (d["t"] <= te)]
     return d.groupby("seed")["value"].max(), d[d["t"] == te].set_index("seed")["value"]
 
@@ -252,24 +273,32 @@ def fig3_low_d(inputs: list[str], out: str, options: dict, figure: str = "fig3_l
     window = options["figures"]["learn_epochs"]
     g_edge, g_chaos = sorted(m["gamma"].unique())[0], sorted(m["gamma"].unique())[-1]
     ld = f"low-d{_centres(figure)}"
-    expansion = value_at(m, "pr", g_chaos, "before", t=te) / value_at(m, "pr", g_chaos, "before", t=1)
+    at = lambda q, g, stage, t=None: value_at(m, q, g, stage, t=t)
+    ratio = lambda g: at("pr", g, "before", te) / at("pr", g, "before", 1)
     speed = _learning_speed(m, g_chaos, window) - _learning_speed(m, g_edge, window)
+    speed0 = _learning_speed(m, g_chaos, [0, 0]) - _learning_speed(m, g_edge, [0, 0])
     (peak_chaos, end_chaos), (peak_edge, _) = _peak(m, g_chaos, te), _peak(m, g_edge, te)
+    peak_before, end_before = _peak(m, g_chaos, te, "before")
     return [
         _claim("expansion_before", figure, f"{ld}, γ={g_chaos:g}, before training: PR(t={te}) / PR(t=1) > {c['lowd_expansion']:g} (chaos expands)",
-               expansion, ">", c["lowd_expansion"], ci),
+               ratio(g_chaos), ">", c["lowd_expansion"], ci, ref="Fig. 3e; science note B1", control=(f"γ={g_edge:g}", ratio(g_edge))),
         _claim("edge_before", figure, f"{ld}, γ={g_edge:g}, before training: PR(t={te}) < {c['lowd_edge_pr']:g}",
-               value_at(m, "pr", g_edge, "before", t=te), "<", c["lowd_edge_pr"], ci),
+               at("pr", g_edge, "before", te), "<", c["lowd_edge_pr"], ci, ref="Fig. 3e; science note B1",
+               control=(f"γ={g_chaos:g}", at("pr", g_chaos, "before", te))),
         _claim("expand_then_compress", figure, f"{ld}, γ={g_chaos:g}, trained: max over 1 ≤ t ≤ {te} of PR / PR(t={te}) ≥ {c['lowd_peak_ratio']:g}",
-               peak_chaos / end_chaos, ">=", c["lowd_peak_ratio"], ci),
+               peak_chaos / end_chaos, ">=", c["lowd_peak_ratio"], ci, ref="Fig. 3e; science note B2",
+               control=("the same nets before training (they expand without compressing)", peak_before / end_before)),
         _claim("peak_gap", figure, f"{ld}, trained: max over 1 ≤ t ≤ {te} of PR, γ={g_chaos:g} minus γ={g_edge:g} (same seed), ≥ {c['lowd_peak_gap']:g}",
-               peak_chaos - peak_edge, ">=", c["lowd_peak_gap"], ci),
+               peak_chaos - peak_edge, ">=", c["lowd_peak_gap"], ci, ref="Fig. 3e; science note B2",
+               control=("the same difference of PR at t = 1 (the input's image, before any recurrence)", at("pr", g_chaos, "after", 1) - at("pr", g_edge, "after", 1))),
         _claim("learns_faster", figure, f"{ld}: mean accuracy over epochs {window[0]}–{window[1]}, γ={g_chaos:g} minus γ={g_edge:g}, ≥ {c['lowd_speed_gap']:g}",
-               speed, ">=", c["lowd_speed_gap"], ci),
-        _claim("lyap_chaotic_final", figure, f"{ld}, γ={g_chaos:g}: λ1 after training > 0 (stays chaotic)", lyap1(m, g_chaos, "after"), ">", 0.0, ci),
-        _claim("lyap_edge_final", figure, f"{ld}, γ={g_edge:g}: λ1 after training < 0", lyap1(m, g_edge, "after"), "<", 0.0, ci),
+               speed, ">=", c["lowd_speed_gap"], ci, ref="Fig. 3d; science note B3", control=("the same difference at epoch 0 (untrained)", speed0)),
+        _claim("lyap_chaotic_final", figure, f"{ld}, γ={g_chaos:g}: λ1 after training > 0 (stays chaotic)", lyap1(m, g_chaos, "after"), ">", 0.0, ci,
+               ref="Fig. 3b; science note B5", control=(f"γ={g_edge:g} after training", lyap1(m, g_edge, "after"))),
+        _claim("lyap_edge_final", figure, f"{ld}, γ={g_edge:g}: λ1 after training < 0", lyap1(m, g_edge, "after"), "<", 0.0, ci,
+               ref="Fig. 3b; science note B5", control=(f"γ={g_chaos:g} after training", lyap1(m, g_chaos, "after"))),
         _claim("holdout_chaotic", figure, f"{ld}, γ={g_chaos:g}: trained held-out-cluster LR accuracy at t={te} (random splits) ≥ {c['min_holdout_acc']:g} (reported)",
-               value_at(m, "lr_test_random", g_chaos, "after", t=te), ">=", c["min_holdout_acc"], ci, gated=False),
+               at("lr_test_random", g_chaos, "after", te), ">=", c["min_holdout_acc"], ci, ref="Fig. 3g; science note B4", gated=False),
         lyapunov_precision(m, figure, c),
     ]
 
@@ -282,12 +311,13 @@ def fig4_two_neuron(inputs: list[str], out: str, options: dict) -> list[Claim]:
     gammas = sorted(m["gamma"].unique())
     claims = [
         _claim(f"final_acc_g{g:g}", "fig4_two_neuron", f"two-neuron input, γ={g:g}: final accuracy > {c['two_neuron_min_acc']:g} (reported)",
-               value_at(m, "acc", g, "after"), ">", c["two_neuron_min_acc"], ci, gated=False)
+               value_at(m, "acc", g, "after"), ">", c["two_neuron_min_acc"], ci, ref="Fig. 4d; science note C1", gated=False)
         for g in gammas
     ]
     g = gammas[-1]
     claims.append(_claim("expansion_after", "fig4_two_neuron", f"two-neuron input, γ={g:g}, trained: PR(t={te}) / PR(t=1) > {c['lowd_expansion']:g} (reported)",
-                         value_at(m, "pr", g, "after", t=te) / value_at(m, "pr", g, "after", t=1), ">", c["lowd_expansion"], ci, gated=False))
+                         value_at(m, "pr", g, "after", t=te) / value_at(m, "pr", g, "after", t=1), ">", c["lowd_expansion"], ci,
+                         ref="Fig. 4e; science note C1", gated=False))
     return claims
 
 
@@ -317,12 +347,16 @@ def fig5_mse(inputs: list[str], out: str, options: dict) -> list[Claim]:
             ratio = value_at(mse, "pr", g, "after", t=te) / value_at(ce, "pr", g, "after", t=te)
             claims.append(_claim(f"learned_{dim_label}_g{g:g}", "fig5_mse",
                                  f"{dim_label}, γ={g:g}, MSE: final accuracy ≥ {c['mse_min_acc']:g} (the milder compression is that of a net that learnt)"
-                                 + ("" if gated else " (reported)"), value_at(mse, "acc", g, "after"), ">=", c["mse_min_acc"], ci, gated=gated))
+                                 + ("" if gated else " (reported)"), value_at(mse, "acc", g, "after"), ">=", c["mse_min_acc"], ci,
+                                 ref="Fig. 5; science note D2", control=("the untrained MSE net", value_at(mse, "acc", g, "before")), gated=gated))
             claims.append(_claim(f"milder_{dim_label}_g{g:g}", "fig5_mse",
                                  f"{dim_label}, γ={g:g}: PR(t={te}) after training with MSE / with cross-entropy > {c['mse_milder']:g} (milder compression)"
-                                 + ("" if gated else " (reported)"), ratio, ">", c["mse_milder"], ci, gated=gated))
+                                 + ("" if gated else " (reported)"), ratio, ">", c["mse_milder"], ci, ref="Fig. 5; science note D1",
+                                 control=("the same ratio at t = 0, the input, which is the same for both losses",
+                                          value_at(mse, "pr", g, "after", t=0) / value_at(ce, "pr", g, "after", t=0)), gated=gated))
             claims.append(_claim(f"compresses_{dim_label}_g{g:g}", "fig5_mse", f"{dim_label}, γ={g:g}, MSE: trained PR(t={te}) / untrained PR(t={te}) < 1 (reported)",
-                                 value_at(mse, "pr", g, "after", t=te) / value_at(mse, "pr", g, "before", t=te), "<", 1.0, ci, gated=False))
+                                 value_at(mse, "pr", g, "after", t=te) / value_at(mse, "pr", g, "before", t=te), "<", 1.0, ci,
+                                 ref="Fig. 5; science note D1", gated=False))
     return claims
 
 
@@ -353,7 +387,7 @@ def supp_gamma_sweep(inputs: list[str], out: str, options: dict) -> list[Claim]:
     rho = float(pd.Series(before.index).corr(pd.Series(before.to_numpy()), method="spearman")) if len(before) > 1 else np.nan
     return [check(f"{STUDY}.supp_gamma_sweep.pr_rises_with_gamma", "supp_gamma_sweep",
                   f"low-d, before training: PR(t={te}) rises with γ (Spearman correlation over γ = {', '.join(f'{g:g}' for g in gammas)}; reported)",
-                  rho, ">", 0.0, gated=False)]
+                  rho, ">", 0.0, gated=False, kind="claim", source="paper", source_ref="Fig. S18")]
 
 
 FIGURES = {
