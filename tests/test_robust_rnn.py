@@ -296,9 +296,10 @@ def test_t_interval_and_per_seed_pass_rate():
 
 
 def _metrics_csv(path, *, gamma, dim, loss, seed, acc_final, pr_before, pr_after, epochs=3):
-    """A per-run measurement table as ``analysis.robust_rnn`` writes it (the quantities fig5 reads)."""
+    """A per-run measurement table as ``analysis.robust_rnn`` writes it (the quantities fig5 reads; t = 0 is
+    the input, the same for every run of a seed)."""
     rows = [("acc", e, -1, 0.5 if e == 0 else acc_final) for e in range(epochs + 1)]
-    rows += [("pr", e, t, (pr_before if e == 0 else pr_after) * (1 + 0.01 * t)) for e in (0, epochs) for t in range(12)]
+    rows += [("pr", e, t, 45.0 if t == 0 else (pr_before if e == 0 else pr_after) * (1 + 0.01 * t)) for e in (0, epochs) for t in range(12)]
     df = pd.DataFrame(rows, columns=["quantity", "epoch", "t", "value"]).assign(index=-1)
     cond = {"run_id": f"{loss}-g{gamma}-d{dim}-s{seed}", "gamma": gamma, "dim": dim, "input": "orthogonal", "loss": loss,
             "lr0": 1e-3, "seed": seed, "status": "complete"}
