@@ -85,6 +85,9 @@ def atlas(inputs: list[str], out: str, options: dict) -> list[Claim]:
                 ">",
                 1.0,
                 gated=False,
+                kind="claim",
+                source="learnscope",
+                source_ref="the atlas's separation: between-rule s.d. over mean seed s.d.",
             )
         )
     return out_claims

@@ -119,6 +119,9 @@ def identify_pc(inputs: list[str], out: str, options: dict) -> list[Claim]:
                 1.0 / k,
                 spread=float(v.std(ddof=1)) if len(v) > 1 else None,
                 gated=False,
+                kind="claim",
+                source="paper",
+                source_ref="Nayebi et al. 2020: observable statistics identify the learning rule",
             )
         )
     for fs in feature_sets:
@@ -133,6 +136,9 @@ def identify_pc(inputs: list[str], out: str, options: dict) -> list[Claim]:
                 1.0 / k,
                 spread=float(acc.loc[fs, "std"]) if np.isfinite(acc.loc[fs, "std"]) else None,
                 gated=False,
+                kind="claim",
+                source="paper",
+                source_ref="Nayebi et al. 2020: observable statistics identify the learning rule",
             )
         )
     return claims
