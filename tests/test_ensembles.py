@@ -230,3 +230,64 @@ def test_rule_zoo_smoke_builds_with_seed_ensembles(project):
     res = project.snakemake("-n", "figures/rule_zoo/all", "--configfile", "config/smoke.yaml", "config/on.yaml", "config/seeds.yaml")
     counts = [line.split() for line in (res.stdout + res.stderr).splitlines()]
     assert ["train", "6"] in counts  # the job stats: one new seed for each of the six rules, nothing else retrains
+
+
+# --- online-task (RNN) seed ensembles -------------------------------------------------------------------
+
+ONLINE_TASK = {"name": "c", "kind": "delayed_clusters", "dim": 5, "n_clusters": 12, "n_classes": 2, "sigma": 0.02}
+ONLINE_RNN = {"kind": "rnn", "hidden_size": 16, "steps": 4, "recurrent_init": "identity_plus_normalized", "gain": 20.0, "dt": 0.01,
+              "input_init": "orthogonal", "train_input": False, "readout_scale": 0.3, "zero_bias": True}
+
+
+def online_run(seed, lr=1e-2, epochs=2, patience=0, loss="cross_entropy"):
+    return {"dataset": ONLINE_TASK, "model": ONLINE_RNN,
+            "rule": {"name": "rmsprop", "lr": lr, "alpha": 0.9, "scheduler": {"kind": "plateau", "patience": patience, "threshold": 1e-7}},
+            "train": {"epochs": epochs, "samples_per_epoch": 20, "validation_samples": 12, "batch_size": 10, "eval_samples": 48, "loss": loss},
+            "record": {"probe_samples": 24, "probe_steps": 6, "trajectory_epochs": [0, 1]},
+            "seed": seed, "device": "cpu", "labels": {"rule": "cce", "model": "g20"}}
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse_onehot"])
+def test_online_rnn_seeds_equal_training_them_alone(tmp_path, loss):
+    # patience 0: the plateau schedules of the seeds halve their rates at different epochs (a per-seed rate)
+    runs = [online_run(s, loss=loss) for s in (0, 1, 2)]
+    assert vectorisable(runs[0]) is None
+    ens = train_ensemble(runs, None, [tmp_path / f"e{s}.h5" for s in range(3)])
+    lrs = []
+    for s, r in enumerate(runs):
+        alone = train_run(r, None, tmp_path / f"a{s}.h5")
+        assert_same_record(ens[s], alone)
+        with open_run(ens[s]) as rec:
+            w = rec.checkpoint("hidden.input.weight")
+            assert (w == w[0]).all()  # the input weights stay frozen
+            lrs.append(tuple(rec.scalar("lr")))
+    assert len(set(lrs)) > 1, "the seeds' schedules should differ"
+
+
+def test_online_stacked_forward_is_the_rnn_forward():
+    import torch
+    from torch.func import stack_module_state
+
+    from learnscope.models import build_model
+    from learnscope.train.ensemble_online import stacked_forward, stacked_states
+
+    models = []
+    for s in (0, 1):
+        torch.manual_seed(s)
+        models.append(build_model({**ONLINE_RNN, "zero_bias": False}, (5,), 2))
+    params, _ = stack_module_state(models)
+    x = torch.randn(2, 7, 5)
+    with torch.no_grad():
+        out, states = stacked_forward(params, x, 4, torch.tanh), stacked_states(params, x, 9, torch.tanh)
+        for s, m in enumerate(models):
+            torch.testing.assert_close(out[s], m(x[s]))
+            torch.testing.assert_close(states[s], m.trajectory(x[s], 9))
+
+
+def test_online_ensemble_refuses_rules_it_does_not_vectorise(tmp_path):
+    run = online_run(0)
+    sgd = {**run, "rule": {"name": "sgd", "lr": 0.1}}
+    assert "not vectorised" in vectorisable(sgd)
+    paths = train_ensemble([sgd, {**sgd, "seed": 1}], None, [tmp_path / "s0.h5", tmp_path / "s1.h5"])
+    with open_run(paths[1]) as r:
+        assert r.status == "complete" and "ensemble_size" not in r.runtime

@@ -8,6 +8,7 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from sklearn.linear_model import LogisticRegression
@@ -15,6 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from learnscope.analysis.cluster_holdout import fit_logistic, holdout_accuracy, paper_split, random_splits
 from learnscope.analysis.lyapunov import lyapunov_spectrum
 from learnscope.analysis.participation_ratio import participation_ratio
+from learnscope.claims import KEYS
 from learnscope.data.online import build_task, is_online
 from learnscope.data.synthetic import min_separation
 from learnscope.errors import ConfigError
@@ -59,14 +61,33 @@ def test_lyapunov_spectrum_of_a_linear_map_is_log2_of_eigenvalue_moduli():
     expected = np.log2([1.5, 0.9, 0.5])
     for qr_every in (1, 5):
         got = lyapunov_spectrum(a, None, 3, n_iter=400, n_init=2, activation="linear", qr_every=qr_every)
-        np.testing.assert_allclose(got, expected, atol=5e-3)
+        np.testing.assert_allclose(got.mean, expected, atol=5e-3)
+        assert got.per_init.shape == (2, 3) and got.drift < 0.05
 
 
 def test_lyapunov_spectrum_of_a_contracting_tanh_net_is_its_linearisation_at_zero():
     # b = 0: h = 0 is a fixed point, tanh'(0) = 1, and a contracting W pulls every state onto it.
     w = np.diag([0.8, 0.5, 0.25, 0.1])
     got = lyapunov_spectrum(w, np.zeros(4), 2, n_iter=3000, n_init=3, activation="tanh")
-    np.testing.assert_allclose(got, np.log2([0.8, 0.5]), atol=1e-2)
+    np.testing.assert_allclose(got.mean, np.log2([0.8, 0.5]), atol=1e-2)
+
+
+def test_lyapunov_exponents_are_sorted_with_a_standard_error_and_burn_in_removes_the_transient():
+    # Directions start as e_1, e_2: on diag(0.3, 0.9) QR keeps them unsorted (0.3's first) unless sorted.
+    w = np.diag([0.3, 0.9, 0.1])
+    got = lyapunov_spectrum(w, None, 2, n_iter=50, n_init=4, activation="linear")
+    assert (np.diff(got.per_init, axis=1) <= 0).all()
+    np.testing.assert_allclose(got.mean, np.log2([0.9, 0.3]), atol=1e-9)
+    assert got.sem == pytest.approx([0.0, 0.0], abs=1e-12)  # a linear map: every initial condition agrees
+    rng = np.random.default_rng(0)
+    chaotic = 3.0 * rng.standard_normal((60, 60)) / np.sqrt(60)  # tanh net with gain 3: chaotic, lambda_1 > 0
+    a = lyapunov_spectrum(chaotic, None, 3, n_iter=400, n_init=6, seed=1, burn_in=0)
+    b = lyapunov_spectrum(chaotic, None, 3, n_iter=400, n_init=6, seed=1, burn_in=300)
+    assert a.mean[0] > 0 and b.mean[0] > 0
+    assert np.isfinite(b.sem).all() and (b.sem > 0).all() and (b.sem < 0.05).all()
+    assert not np.allclose(a.per_init, b.per_init)  # the burn-in moves the averaging window
+    single = lyapunov_spectrum(chaotic, None, 2, n_iter=50, n_init=1)
+    assert np.isnan(single.sem).all()
 
 
 # --- held-out-cluster logistic regression ---------------------------------------------------------------
@@ -226,16 +247,82 @@ def test_epoch_zero_of_the_record_is_the_untrained_network(tmp_path):
 @pytest.mark.integration
 def test_robust_rnn_target_smoke(smoke_build):
     project = smoke_build.study("robust_rnn")
-    figures = ["fig2_high_d", "fig3_low_d", "fig4_two_neuron", "fig5_mse", "supp_gamma_sweep"]
+    figures = ["fig2_high_d", "fig3_low_d", "fig2_high_d_independent", "fig3_low_d_independent", "fig4_two_neuron", "fig5_mse", "supp_gamma_sweep"]
     for fig in figures:
         for ext in ("png", "pdf", "csv"):
             assert project.path(f"figures/robust_rnn/{fig}.{ext}").stat().st_size > 0
     claims = json.loads(project.path("results/robust_rnn/claims.json").read_text())
     assert {c["figure"] for c in claims} == set(figures)
-    assert all(set(c) == {"id", "figure", "claim", "value", "threshold", "spread", "gated", "pass"} for c in claims)
+    assert all(set(c) == set(KEYS) for c in claims)
+    # contract v2: every claim states kind and source, every gated claim of kind claim its negative control
+    assert all(c["kind"] in ("claim", "check") and c["source"] for c in claims)
+    assert all(c["control"] is not None for c in claims if c["gated"] and c["kind"] == "claim")
     by_id = {c["id"]: c for c in claims}
     # robust at any scale: training compresses the high-d edge-of-chaos net and it learns the task
     assert by_id["robust_rnn.fig2_high_d.pr_after_g20"]["pass"] and by_id["robust_rnn.fig2_high_d.final_acc_g20"]["pass"]
     assert by_id["robust_rnn.fig2_high_d.lyap_edge_final"]["pass"]
+    # the science note's acceptance tests are gated claims, in both centre modes; the MSE gate needs a net that learnt
+    for fig in ("fig2_high_d", "fig2_high_d_independent"):
+        for g in (20, 250):
+            assert by_id[f"robust_rnn.{fig}.acc_before_g{g}"]["gated"] and by_id[f"robust_rnn.{fig}.holdout_before_g{g}"]["gated"]
+    assert by_id["robust_rnn.fig3_low_d.peak_gap"]["gated"] and by_id["robust_rnn.fig3_low_d_independent.peak_gap"]["gated"]
+    assert by_id["robust_rnn.fig5_mse.learned_high-d_g20"]["gated"] and by_id["robust_rnn.fig5_mse.milder_high-d_g20"]["gated"]
+    assert "pass on their own" in by_id["robust_rnn.fig2_high_d.pr_after_g20"]["claim"]
     # the gamma-sweep run at gamma 20, seed 0 is the low-d run itself: one configuration, one record
     assert len(list(project.path("results/runs").glob("cce-g20-clusters_low_d-s0-*.h5"))) == 1
+
+
+# --- statistics over seeds and the gated claims ----------------------------------------------------------
+
+def test_t_interval_and_per_seed_pass_rate():
+    from scipy import stats
+
+    from learnscope.figures.robust_rnn import _claim, mean_ci
+
+    v = np.array([1.0, 2.0, 4.0, 7.0])
+    mean, lo, hi = mean_ci(v, 0.95)
+    half = stats.t.ppf(0.975, 3) * v.std(ddof=1) / 2.0
+    assert (mean, lo, hi) == pytest.approx((3.5, 3.5 - half, 3.5 + half))
+    assert np.isnan(mean_ci([5.0], 0.95)[1])  # one seed: no interval
+    c = _claim("x", "fig", "value below 3", pd.Series([1.0, 2.0, 4.0, 7.0, np.nan]), "<", 3.0, 0.95, ref="r")
+    assert not c.passed and c.value == 3.5 and "mean over 4 seeds" in c.claim and "2/4 pass on their own" in c.claim and "t-interval" in c.claim
+    assert c.spread == pytest.approx(v.std(ddof=1)) and c.kind == "claim" and c.source == "pilot"
+    # the negative control: its mean under the same test must fail for the claim to pass
+    good = pd.Series([1.0, 2.0, 2.5])
+    assert _claim("x", "fig", "t", good, "<", 3.0, 0.95, ref="r", control=("untrained", pd.Series([5.0, 6.0]))).passed
+    mixed = _claim("x", "fig", "t", good, "<", 3.0, 0.95, ref="r", control=("untrained", pd.Series([1.0, 6.0])))
+    assert mixed.passed and mixed.control.value == 3.5 and mixed.control.passed is False  # the control's mean is tested
+    assert not _claim("x", "fig", "t", good, "<", 3.0, 0.95, ref="r", control=("untrained", pd.Series([1.0, 2.0]))).passed
+
+
+def _metrics_csv(path, *, gamma, dim, loss, seed, acc_final, pr_before, pr_after, epochs=3):
+    """A per-run measurement table as ``analysis.robust_rnn`` writes it (the quantities fig5 reads; t = 0 is
+    the input, the same for every run of a seed)."""
+    rows = [("acc", e, -1, 0.5 if e == 0 else acc_final) for e in range(epochs + 1)]
+    rows += [("pr", e, t, 45.0 if t == 0 else (pr_before if e == 0 else pr_after) * (1 + 0.01 * t)) for e in (0, epochs) for t in range(12)]
+    df = pd.DataFrame(rows, columns=["quantity", "epoch", "t", "value"]).assign(index=-1)
+    cond = {"run_id": f"{loss}-g{gamma}-d{dim}-s{seed}", "gamma": gamma, "dim": dim, "input": "orthogonal", "loss": loss,
+            "lr0": 1e-3, "seed": seed, "status": "complete"}
+    for k, v in reversed(list(cond.items())):
+        df.insert(0, k, v)
+    df.to_csv(path, index=False)
+    return str(path)
+
+
+@pytest.mark.parametrize("mse_acc", [0.99, 0.6])
+def test_mse_milder_compression_is_gated_on_the_mse_net_having_learnt(tmp_path, mse_acc):
+    from learnscope.figures.robust_rnn import fig5_mse
+
+    options = {"claims": {"mse_milder": 1.0, "mse_min_acc": 0.9}, "figures": {"eval_time": 10, "ci": 0.95}}
+    inputs = []
+    for seed in range(3):
+        for dim in (200, 2):
+            # the MSE net stays high-dimensional: "milder compression" holds whether or not it learnt
+            inputs.append(_metrics_csv(tmp_path / f"m{dim}{seed}.csv", gamma=20.0, dim=dim, loss="mse_onehot", seed=seed,
+                                       acc_final=mse_acc, pr_before=30.0, pr_after=20.0))
+            inputs.append(_metrics_csv(tmp_path / f"c{dim}{seed}.csv", gamma=20.0, dim=dim, loss="cross_entropy", seed=seed,
+                                       acc_final=1.0, pr_before=30.0, pr_after=1.2))
+    claims = {c.id.split(".")[-1]: c for c in fig5_mse(inputs, str(tmp_path / "fig5.png"), options)}
+    assert claims["milder_high-d_g20"].passed and claims["milder_high-d_g20"].gated
+    assert claims["learned_high-d_g20"].gated and claims["learned_high-d_g20"].passed == (mse_acc >= 0.9)
+    assert not claims["learned_low-d_g20"].gated

@@ -19,6 +19,9 @@ differently from unbatched ones, so the bytes are not guaranteed identical).
 A vectorised ensemble saves no resume state (``learnscope.train.resume``): a killed leader retrains its
 ensemble from the start, and the runs it would have staged are trained by their own jobs.
 
+Online-task runs (an RNN trained by RMSprop on fresh samples every epoch) have their own vectorised epoch
+loop, ``learnscope.train.ensemble_online``.
+
 Not vectorised (``vectorisable`` says why; ``train_ensemble`` then trains those runs one by one with
 ``train_run``): predictive coding (an inference loop with its own state per step), trackers (stateful
 observers of a module every step), per-step quantities other than ``ENSEMBLE_PER_STEP``, and models
@@ -50,6 +53,7 @@ from learnscope.rules import build_rule
 from learnscope.rules.feedback import InformationAlignment, feedback_layers
 from learnscope.rules.gradient import make_optimizer
 from learnscope.train.device import deterministic_settings, resolve_device
+from learnscope.train.ensemble_online import online_vectorisable, train_online_ensemble
 from learnscope.train.loop import batches, train_run
 from learnscope.rules.losses import loss_function
 from learnscope.train.recorder import Recorder, as_input, record_schedule
@@ -71,7 +75,7 @@ def ensemble_key(run: dict) -> str:
 def vectorisable(run: dict) -> str | None:
     """None when ``run`` can train in a vectorised ensemble, else the reason it cannot."""
     if is_online(run["dataset"]):
-        return "online tasks train in their own epoch loop (learnscope.train.online); not vectorised"
+        return online_vectorisable(run)
     if "per_class" in run["train"]:
         return "train.per_class draws a different training subset per data seed; not vectorised"
     if run["rule"]["name"] not in VECTORISED_RULES:
@@ -169,6 +173,8 @@ def train_ensemble(runs: list[dict], dataset: Dataset, outs: list[str | Path], t
         return [train_run(r, dataset, o, threads=threads, resume=resume) for r, o in zip(runs, outs)]
     if resume != NEVER:
         print(f"ensemble of {len(runs)}: vectorised seed ensembles save no resume state; a killed one starts over", file=sys.stderr)
+    if is_online(runs[0]["dataset"]):
+        return train_online_ensemble(runs, [Path(o) for o in outs], threads)
     return _train_vectorised(runs, dataset, [Path(o) for o in outs], threads)
 
 

@@ -1,6 +1,7 @@
 """Study ``robust_rnn`` (Farrell et al., Nat. Mach. Intell. 2022): tanh RNNs at the edge of chaos (gamma 20) and
 strongly chaotic (gamma 250) trained on delayed classification of Gaussian clusters (an online task: fresh
 samples every epoch). Each experiment x gamma x seed is one run; epoch 0 of a run is "before training".
+Figures 2 and 3 are built twice: on the original code's cluster centres and on independently drawn ones.
 One measurement table per run (results/robust_rnn/runs/<run_id>.csv and its PCA snapshots)."""
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ LOSS_LABEL = {"cross_entropy": "cce", "mse_onehot": "mse"}
 FIGURE_EXPERIMENTS = {  # figure -> the experiments it reads
     "fig2_high_d": ["high_d"],
     "fig3_low_d": ["low_d"],
+    "fig2_high_d_independent": ["high_d_independent"],
+    "fig3_low_d_independent": ["low_d_independent"],
     "fig4_two_neuron": ["two_neuron"],
     "fig5_mse": ["mse_high_d", "mse_low_d", "high_d", "low_d"],
     "supp_gamma_sweep": ["gamma_sweep"],
