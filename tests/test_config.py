@@ -32,7 +32,7 @@ def invalid(patch: dict) -> str:
 def test_unknown_key_is_named_with_the_allowed_keys():
     msg = invalid({"rule_zoo": {"train": {"stpes": 10}}})
     assert "unknown key 'stpes' under 'rule_zoo.train'" in msg
-    assert "allowed keys: batch_size, data_seed, dtype, per_class, steps" in msg
+    assert "allowed keys: batch_size, data_seed, dtype, loss, per_class, reduction, steps" in msg
 
 
 def test_wrong_type_and_range_and_enum_are_named():
