@@ -21,8 +21,9 @@ def test_check_verdicts():
 
 
 def test_claims_files_keep_the_contract(tmp_path):
-    write_claims(tmp_path / "a.json", [check("s.a", "f1", "x", float("nan"), ">=", 1, spread=0.1)])
-    write_claims(tmp_path / "b.json", [check("s.b", "f2", "y", 2.0, ">=", 1)])
+    v2 = dict(kind="claim", source="pilot", control=("shuffled labels", 0.0))
+    write_claims(tmp_path / "a.json", [check("s.a", "f1", "x", float("nan"), ">=", 1, spread=0.1, **v2)])
+    write_claims(tmp_path / "b.json", [check("s.b", "f2", "y", 2.0, ">=", 1, **v2)])
     rows = merge([tmp_path / "a.json", tmp_path / "b.json"], tmp_path / "claims.json")
     assert [set(r) for r in rows] == [set(KEYS)] * 2
     back = json.loads((tmp_path / "claims.json").read_text())
@@ -33,7 +34,8 @@ def test_claims_files_keep_the_contract(tmp_path):
     with pytest.raises(RecordError, match="exactly the keys"):
         read_claims(tmp_path / "bad.json")
     table = markdown_table({"s": back})
-    assert "| s | f1 | x | – | 1 | 0.1 | FAIL |" in table and "- s: 1/2 gated claims pass" in table
+    assert "| s | f1 | x | pilot | – | 1 | 0.1 | shuffled labels: 0, fails | FAIL |" in table
+    assert "- s: 1/2 gated claims pass; 0/0 gated checks pass" in table
     assert "[FAIL] s.a" in study_index("s", {"f1": ["figures/s/f1.png"]}, back)
 
 
@@ -50,9 +52,13 @@ def synthetic_curves(final_acc: dict[str, list[float]], diverged=()) -> pd.DataF
     return pd.DataFrame(rows)
 
 
-def render(tmp_path, table):
+def render(tmp_path, table, control=None):
+    """The figure on ``table``; its control curves: ``control``, by default every rule at chance (0.1)."""
+    if control is None:
+        control = synthetic_curves({rule: [0.1] for rule in table["rule"].unique()})
     table.to_csv(tmp_path / "lc.csv", index=False)
-    claims = FIGURES["rule_zoo"]["learning_curves"]([str(tmp_path / "lc.csv")], str(tmp_path / "fig.png"), {"min_test_accuracy": 0.9})
+    control.to_csv(tmp_path / "cc.csv", index=False)
+    claims = FIGURES["rule_zoo"]["learning_curves"]([str(tmp_path / "lc.csv"), str(tmp_path / "cc.csv")], str(tmp_path / "fig.png"), {"min_test_accuracy": 0.9})
     return {c.id.split(".")[-1]: c for c in claims}
 
 
@@ -60,15 +66,17 @@ def test_report_caption_and_labels_state_each_claim_and_verdict():
     from docutils.core import publish_parts
 
     rows = [
-        check("s.f.a", "f", "feedback_alignment reaches *90%*", 0.95, ">=", 0.9).to_json(),
+        check("s.f.a", "f", "feedback_alignment reaches *90%*", 0.95, ">=", 0.9, kind="claim", source="paper",
+              source_ref="Fig. 2", control=("shuffled labels", 0.1)).to_json(),
         check("s.f.b", "f", "loss ratio < 1", 1.2, "<", 1.0, gated=False).to_json(),
         check("s.f.c", "f", "gate that fails", 0.1, ">", 0.5).to_json(),
     ]
     html = publish_parts(caption(rows), writer_name="html")["body"]
     assert "<strong>PASS</strong> feedback_alignment reaches *90%*: measured 0.95, threshold 0.9" in html
+    assert "source paper (Fig. 2); control shuffled labels: 0.1, fails" in html
     assert "<strong>FAIL (reported)</strong> loss ratio &lt; 1: measured 1.2" in html
-    assert "<strong>FAIL</strong> gate that fails" in html and "s.f.c" in html
-    assert report_labels("s", "f", rows) == {"study": "s", "figure": "f", "gated claims": "1/2 pass"}
+    assert "<strong>FAIL (control not yet stated)</strong> gate that fails" in html and "s.f.c" in html
+    assert report_labels("s", "f", rows) == {"study": "s", "figure": "f", "gated claims": "1/2 pass", "gated checks": "none"}
     assert report_labels("s", "f", rows[1:2])["gated claims"] == "none"
     assert "no claim" in caption([])
 
@@ -78,9 +86,11 @@ def test_rule_zoo_learning_curves_figure_and_claims(tmp_path):
     for ext in ("png", "pdf", "csv"):
         assert (tmp_path / f"fig.{ext}").stat().st_size > 0
     data = pd.read_csv(tmp_path / "fig.csv")
-    row = data[(data.rule == "sgd") & (data.metric == "test_acc") & (data.step == 100)].iloc[0]
+    row = data[(data.rule == "sgd") & (data.metric == "test_acc") & (data.step == 100) & (data.labels == "true")].iloc[0]
     assert row["mean"] == pytest.approx(0.94) and row["sd"] == pytest.approx(0.02) and row["n"] == 3
     assert claims["sgd_learns"].passed and claims["sgd_learns"].spread == pytest.approx(0.02)
+    assert claims["sgd_learns"].control.value == pytest.approx(0.1) and claims["sgd_learns"].control.passed is False
+    assert claims["sgd_learns"].kind == "claim" and claims["sgd_learns"].source == "learnscope"
     assert claims["adam_faster_than_sgd"].passed and not claims["adam_faster_than_sgd"].gated
 
 
@@ -92,6 +102,17 @@ def test_rule_zoo_claims_fail_when_they_should(tmp_path):
     # the Adam/SGD comparison uses the seeds where both completed
     # (seed 0 only: mean train loss 1.25 for Adam vs 1.45 for SGD over steps 0, 50, 100)
     assert claims["adam_faster_than_sgd"].value == pytest.approx(1.25 / 1.45)
+
+
+def test_rule_zoo_learning_claim_fails_when_its_shuffled_label_control_learns_too(tmp_path):
+    # a control that also reaches the threshold (e.g. labels leaking into the inputs) fails the claim
+    table = synthetic_curves({"sgd": [0.95, 0.96], "adam": [0.97, 0.96]})
+    claims = render(tmp_path, table, control=synthetic_curves({"sgd": [0.93], "adam": [0.1]}))
+    assert not claims["sgd_learns"].passed and claims["sgd_learns"].control.passed is True
+    assert claims["adam_learns"].passed
+    # a control that diverged on every seed was not measured: the claim cannot pass
+    claims = render(tmp_path, table, control=synthetic_curves({"sgd": [0.1], "adam": [0.1]}, diverged={("sgd", 0)}))
+    assert not claims["sgd_learns"].passed and claims["sgd_learns"].control.passed is None
 
 
 def test_rule_zoo_comparison_without_a_completed_sgd_seed(tmp_path):

@@ -55,8 +55,10 @@ def dvc_repo(root: Path) -> Path:
 
 
 def claim(id: str, value: float, threshold: float) -> dict:
-    return {"id": id, "figure": id.split(".")[1], "claim": f"{id} above {threshold}", "value": value,
-            "threshold": threshold, "spread": None, "gated": True, "pass": value >= threshold}
+    """A contract-v2 claim whose negative control (value 0.0) fails."""
+    return {"id": id, "figure": id.split(".")[1], "claim": f"{id} above {threshold}", "kind": "claim",
+            "source": "learnscope", "source_ref": None, "value": value, "threshold": threshold, "spread": None,
+            "control": {"description": "shuffled", "value": 0.0, "pass": False}, "gated": True, "pass": value >= threshold}
 
 
 # ------------------------------------------------------------------------------------------- metrics
@@ -69,16 +71,18 @@ def test_claims_merge_writes_one_metrics_mapping_per_study(tmp_path):
     sh(tmp_path, str(BIN / "learnscope"), "claims", "merge", "--inputs", "a.json", "b.json", "--out", "claims.json",
        "--metrics-out", "metrics.json")
     metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert metrics == {
-        "s.a.x": {"value": 0.9, "threshold": 0.5, "spread": None, "gated": True, "pass": True},
-        "s.b.y": {"value": 0.1, "threshold": 0.5, "spread": None, "gated": True, "pass": False},
-    }
+    control = {"control_value": 0.0, "control_pass": False}
+    assert metrics == {"claims": {
+        "s.a.x": {"value": 0.9, "threshold": 0.5, "spread": None, "gated": True, "pass": True, **control},
+        "s.b.y": {"value": 0.1, "threshold": 0.5, "spread": None, "gated": True, "pass": False, **control},
+    }, "checks": {}}
     assert json.loads((tmp_path / "claims.json").read_text()) == rows
 
 
 STAGE_SCRIPT = """import json, sys, yaml
 p = yaml.safe_load(open("params.yaml"))
-rows = [{"id": f"toy.fig.{k}", "figure": "fig", "claim": k, "value": v, "threshold": p["threshold"], "spread": None,
+rows = [{"id": f"toy.fig.{k}", "figure": "fig", "claim": k, "kind": "check", "source": "learnscope", "source_ref": None,
+         "value": v, "threshold": p["threshold"], "spread": None, "control": None,
          "gated": True, "pass": v >= p["threshold"]} for k, v in p["values"].items()]
 json.dump(rows, open("fig.json", "w"))
 """
@@ -107,16 +111,16 @@ def toy_claims_repo(root: Path) -> Path:
 def test_dvc_metrics_diff_and_exp_show_compare_claims(tmp_path):
     repo = toy_claims_repo(tmp_path / "toy")
     shown = json.loads(dvc(repo, "metrics", "show", "--json").stdout)
-    assert shown[""]["data"]["metrics/toy.json"]["data"]["toy.fig.a"]["value"] == 0.9
+    assert shown[""]["data"]["metrics/toy.json"]["data"]["checks"]["toy.fig.a"]["value"] == 0.9
 
     # a second build in which claim b's value changes and claim c's verdict flips; a's does not change
     (repo / "params.yaml").write_text(yaml.safe_dump({"threshold": 0.5, "values": {"a": 0.9, "b": 0.6, "c": 0.8}}))
     dvc(repo, "repro")
     commit(repo, "second build")
     diff = json.loads(dvc(repo, "metrics", "diff", "HEAD~1", "HEAD", "--json").stdout)["metrics/toy.json"]
-    assert diff["toy.fig.b.value"]["old"] == 0.7 and diff["toy.fig.b.value"]["new"] == 0.6
-    assert (diff["toy.fig.c.pass"]["old"], diff["toy.fig.c.pass"]["new"]) == (False, True)
-    assert not any(k.startswith("toy.fig.a.") for k in diff), diff
+    assert diff["checks.toy.fig.b.value"]["old"] == 0.7 and diff["checks.toy.fig.b.value"]["new"] == 0.6
+    assert (diff["checks.toy.fig.c.pass"]["old"], diff["checks.toy.fig.c.pass"]["new"]) == (False, True)
+    assert not any(k.startswith("checks.toy.fig.a.") for k in diff), diff
 
     # an experiment that moves the threshold: its claims are columns of `dvc exp show`
     dvc(repo, "exp", "run", "-S", "threshold=0.85", "-n", "strict")
@@ -125,7 +129,7 @@ def test_dvc_metrics_diff_and_exp_show_compare_claims(tmp_path):
     strict = [r for r in runs if r.get("name") == "strict"]
     assert strict, exps
     data = strict[0]["revs"][0]["data"]
-    metrics = data["metrics"]["metrics/toy.json"]["data"]
+    metrics = data["metrics"]["metrics/toy.json"]["data"]["checks"]
     assert metrics["toy.fig.a"]["pass"] is True and metrics["toy.fig.b"]["pass"] is False
     assert metrics["toy.fig.b"]["threshold"] == 0.85
 

@@ -267,5 +267,11 @@ def test_snakemake_shared_geometry_smoke(smoke_build):
     assert claims and all(set(c) == set(KEYS) for c in claims)
     ids = {c["id"] for c in claims}
     assert {"shared_geometry.simulation.orthogonal_shared", "shared_geometry.three_rsms.mlp_native", "shared_geometry.main_grid.mlp_development_rises"} <= ids
-    gated = {c["id"]: c["gated"] for c in claims}  # natively at chance is the gate; the published |r| bound is reported
-    assert gated["shared_geometry.three_rsms.mlp_native_chance"] and not gated["shared_geometry.three_rsms.mlp_native"]
+    by_id = {c["id"]: c for c in claims}
+    # the gate is the contrast, controlled on the untrained networks; the unit-shuffle null is an integrity
+    # check; the pilot's |r| bound is reported
+    contrast = by_id["shared_geometry.three_rsms.mlp_contrast"]
+    assert contrast["gated"] and contrast["kind"] == "claim" and "untrained" in contrast["control"]["description"]
+    assert by_id["shared_geometry.three_rsms.mlp_shared"]["control"] is not None
+    assert by_id["shared_geometry.three_rsms.mlp_native_chance"]["kind"] == "check"
+    assert not by_id["shared_geometry.three_rsms.mlp_native"]["gated"]

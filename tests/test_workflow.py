@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from conftest import BIN, Project, job_counts, make_project
+from learnscope.claims import KEYS
 
 pytestmark = pytest.mark.integration
 
@@ -63,14 +64,15 @@ def smoke_params(project: Project) -> dict:
 
 
 def zoo_adam_runs(params: dict) -> tuple[int, int]:
-    """(training runs, RNN measurement jobs) that use the rule zoo's adam settings: the zoo's own seeds, and
-    the cross-rule study's runs of every zoo rule with the zoo's settings (conservation's models, the RNN
-    task of the dimensionality figure)."""
+    """(training runs, RNN measurement jobs) that use the rule zoo's adam settings: the zoo's own seeds and its
+    shuffled-label control's, and the cross-rule study's runs of every zoo rule with the zoo's settings
+    (conservation's models, the RNN task of the dimensionality figure)."""
     cs = params["cross_study"]
     conservation = sum("adam" not in m.get("exclude_rules", []) for m in cs["conservation"]["models"].values()) * len(cs["conservation"]["seeds"])
     rnn = len(cs["dimensionality"]["rnn"]["seeds"]) if "adam" in cs["dimensionality"]["rnn"]["rules"] else 0
     assert rnn, "the smoke tier trains adam on the RNN task (this test counts its measurement jobs)"
-    return len(params["rule_zoo"]["seeds"]) + conservation + rnn, rnn
+    zoo = len(params["rule_zoo"]["seeds"]) + len(params["rule_zoo"]["control"]["seeds"])   # its shuffled-label control too
+    return zoo + conservation + rnn, rnn
 
 
 @pytest.fixture
@@ -82,8 +84,8 @@ def built(smoke_build) -> Project:
 def test_first_run_builds_every_figure_with_claims(built: Project):
     assert built.returncode == 0, built.output[-6000:]
     claims = json.loads(built.path("results/rule_zoo/claims.json").read_text())
-    assert claims and all(set(c) == {"id", "figure", "claim", "value", "threshold", "spread", "gated", "pass"} for c in claims)
-    assert all(c["pass"] for c in claims if c["gated"])
+    assert claims and all(set(c) == set(KEYS) for c in claims)
+    assert all(c["pass"] and c["control"]["pass"] is False for c in claims if c["gated"])
     for ext in ("png", "pdf", "csv"):
         assert built.path(f"figures/rule_zoo/learning_curves.{ext}").stat().st_size > 0
     assert "rule_zoo" in built.path("figures/all").read_text()
@@ -122,7 +124,7 @@ def test_3_changing_one_param_reruns_only_the_jobs_it_affects(built: Project):
     own, cross = planned_by_study(built, "--configfile", "config/smoke.yaml", "config/adam_lr.yaml")
     # only the runs trained with the zoo's adam settings retrain; the other rules' runs and the dataset are untouched
     trained, rnn = zoo_adam_runs(smoke_params(built))
-    assert own == {"train": trained, "robust_rnn_measure": rnn, "rule_zoo_learning_curves": 1, "figure": 1, "study_claims": 1, "study_index": 1, "figures_all": 1}
+    assert own == {"train": trained, "robust_rnn_measure": rnn, "rule_zoo_curves": 2, "figure": 1, "study_claims": 1, "study_index": 1, "figures_all": 1}
     assert only_rerenders(cross) and cross["cross_study_findings"] == 1
     override.write_text(yaml.safe_dump({"rule_zoo": {"claims": {"min_test_accuracy": 0.5}}}))
     own, cross = planned_by_study(built, "--configfile", "config/smoke.yaml", "config/adam_lr.yaml")
@@ -136,7 +138,7 @@ def test_4_changing_analysis_code_reruns_analyses_not_training(built: Project):
     module.write_text(original + "\n# an edit to the analysis\n")
     try:
         own, cross = planned_by_study(built, *SMOKE)
-        assert own == {"rule_zoo_learning_curves": 1, "figure": 1, "study_claims": 1, "study_index": 1, "figures_all": 1}
+        assert own == {"rule_zoo_curves": 2, "figure": 1, "study_claims": 1, "study_index": 1, "figures_all": 1}
         assert only_rerenders(cross)
     finally:
         module.write_text(original)

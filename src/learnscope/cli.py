@@ -107,7 +107,7 @@ def cmd_claims(a: argparse.Namespace) -> None:
     from learnscope.atomic import write_text
 
     if a.action == "merge":
-        rows = claims.merge(a.inputs, a.out)
+        rows = claims.merge(a.inputs, a.out, a.study)
         if a.metrics_out:
             claims.write_metrics(a.metrics_out, rows)
     elif a.action == "index":
@@ -208,10 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--inputs", nargs="*", default=[])
     s.add_argument("--claims", help="index: the study's claims.json")
     s.add_argument("--files", nargs="*", default=[], help="index: the study's figure files")
-    s.add_argument("--study")
+    s.add_argument("--study", help="index: the study; merge: the study whose contract is checked "
+                   "(default: the name of --out's directory)")
     s.add_argument("--out", required=True)
     s.add_argument("--index", help="report: also write the figures/all index here")
-    s.add_argument("--metrics-out", help="merge: also write the claims as DVC metrics (claim id -> value, threshold, ...)")
+    s.add_argument("--metrics-out", help="merge: also write the claims as DVC metrics ({claims|checks: {id: value, threshold, ...}})")
     s.set_defaults(func=cmd_claims)
 
     s = sub.add_parser("dvc-yaml", help="write dvc.yaml: stages with deps from the import closures of their steps")

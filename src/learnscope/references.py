@@ -61,12 +61,26 @@ def _datasets(cfg: dict, node: Any, path: str, out: _Problems) -> None:
                 _datasets(cfg, v, where, out)
 
 
+def _shuffled_control(cfg: dict, study: str, out: _Problems) -> None:
+    """``<study>.control.dataset`` must be the study's dataset with only ``shuffle_train_labels`` added
+    (a control on other data, or with the labels intact, would not test the claim)."""
+    data, sec = cfg.get("data", {}), cfg[study]
+    name, own = sec["control"]["dataset"], sec["dataset"]
+    if name not in data or own not in data:
+        return   # reported by _datasets
+    ctl = dict(data[name])
+    if "shuffle_train_labels" not in ctl or {k: v for k, v in ctl.items() if k != "shuffle_train_labels"} != data[own]:
+        out.append(f"'{study}.control.dataset': {name!r} is not {study}.dataset {own!r} with shuffle_train_labels added "
+                   f"(data.{name}: {ctl}; data.{own}: {data[own]}): copy data.{own} there and add shuffle_train_labels")
+
+
 def check_references(cfg: dict) -> list[str]:
     """Every broken cross-reference in a schema-valid ``cfg``, one line each (empty when none)."""
     out = _Problems()
     _datasets(cfg, cfg, "", out)
     zoo = cfg["rule_zoo"]
     out.layers("rule_zoo.record.layers", zoo["record"].get("layers"), zoo["models"])
+    _shuffled_control(cfg, "rule_zoo", out)
 
     sg = cfg["shared_geometry"]
     families = sg["families"]

@@ -39,7 +39,7 @@ rule study_claims:
         mem_mb=500,
         runtime=5,
     shell:
-        "learnscope claims merge --inputs {input} --out {output.claims} --metrics-out {output.metrics} > {log} 2>&1"
+        "learnscope claims merge --study {wildcards.study} --inputs {input} --out {output.claims} --metrics-out {output.metrics} > {log} 2>&1"
 
 
 rule study_index:

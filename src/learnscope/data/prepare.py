@@ -1,8 +1,9 @@
 """Build a Dataset from its params entry: ``data.<name>: {kind: ..., ...}``.
 
 Common options for every kind: ``probe_per_class`` (probe-set size per class, or in total for
-regression) and ``standardize`` (subtract the train split's per-feature mean, divide by the global standard
-deviation of the centred train inputs).
+regression), ``standardize`` (subtract the train split's per-feature mean, divide by the global standard
+deviation of the centred train inputs) and ``shuffle_train_labels`` (a seed: the training labels permuted,
+the negative control of a claim that a rule learns the task; classification only).
 """
 
 from __future__ import annotations
@@ -43,12 +44,23 @@ def probe_indices(y: np.ndarray, task: str, per_class: int, seed: int) -> np.nda
     return np.concatenate(picks).astype(np.int64)
 
 
+def shuffled_labels(name: str, task: str, y: np.ndarray, seed: int) -> np.ndarray:
+    """The training labels under a seeded permutation: class counts kept, every image-label link broken
+    (Zhang et al. 2017's random-label control). Test split and probe set keep their true labels, so a net
+    trained on these can only score chance on them."""
+    if task != "classification":
+        raise ConfigError(f"data.{name}.shuffle_train_labels needs a classification dataset; {name!r} is {task}")
+    return np.asarray(y)[np.random.default_rng([seed, 11]).permutation(len(y))]
+
+
 def prepare(name: str, spec: dict) -> Dataset:
     """Load or generate dataset ``name`` as described by ``spec``."""
     kind = spec.get("kind")
     if kind not in KINDS:
         raise ConfigError(f"data.{name}.kind: {kind!r} is not a dataset kind (allowed: {', '.join(KINDS)})")
     task, n_outputs, x_tr, y_tr, x_te, y_te = KINDS[kind](spec)
+    if "shuffle_train_labels" in spec:
+        y_tr = shuffled_labels(name, task, y_tr, int(spec["shuffle_train_labels"]))
     x_tr = np.asarray(x_tr, dtype=np.float32)
     x_te = np.asarray(x_te, dtype=np.float32)
     if spec.get("standardize", True):

@@ -84,11 +84,14 @@ def exact_dynamics(inputs: list[str], out_prefix: str, options: dict) -> list[Cl
     c = options
     claims = [
         check(f"{FIG}.exact_dynamics.translation", "exact_dynamics", "SGD+wd: translation law <θ_A, 1>(t) = e^{-λt}<θ_A, 1>(0) holds per read-out column (max relative error)",
-              _max_err(errors, "translation"), "<=", c["translation_sgd"]),
+              _max_err(errors, "translation"), "<=", c["translation_sgd"],
+              kind="claim", source="paper", source_ref="Kunin et al. 2021, Fig. 5 (SGD + weight decay); tolerance: learnscope"),
         check(f"{FIG}.exact_dynamics.scale", "exact_dynamics", "SGD+wd: scale law |θ_A|² = e^{-2λt}|θ_A(0)|² + η∫e^{-2λ(t-τ)}|g_A|² holds per BN channel (max relative error)",
-              _max_err(errors, "scale", "bn"), "<=", c["scale_sgd"]),
+              _max_err(errors, "scale", "bn"), "<=", c["scale_sgd"],
+              kind="claim", source="paper", source_ref="Kunin et al. 2021, Fig. 5; tolerance: learnscope"),
         check(f"{FIG}.exact_dynamics.rescale", "exact_dynamics", "SGD+wd: rescale law holds per ReLU channel pair of the net without BN (max relative error)",
-              _max_err(errors, "rescale", "nobn"), "<=", c["rescale_sgd"]),
+              _max_err(errors, "rescale", "nobn"), "<=", c["rescale_sgd"],
+              kind="claim", source="paper", source_ref="Kunin et al. 2021, Fig. 5; tolerance: learnscope"),
     ]
     # lambda = 0: finite learning rate breaks conservation; gradient flow is off, theory is not.
     lsum = relative_errors(sums)
@@ -96,7 +99,8 @@ def exact_dynamics(inputs: list[str], out_prefix: str, options: dict) -> list[Cl
     ratio = float((zero["relerr_gradient_flow"] / zero["relerr_theory"]).max()) if len(zero) else float("nan")
     claims.append(check(f"{FIG}.exact_dynamics.gradient_flow_broken", "exact_dynamics",
                         "λ=0: the gradient-flow conservation law is broken by the finite learning rate: its error is ≥10× the exact theory's for at least one layer (max over layers of the ratio)",
-                        ratio, ">=", c["gradient_flow_ratio"]))
+                        ratio, ">=", c["gradient_flow_ratio"],
+                        kind="claim", source="paper", source_ref="Kunin et al. 2021, Fig. 5 (λ = 0); ratio 10: learnscope"))
     slopes = []
     for (run, lam), d in table[(table["family"] == "translation") & (table["weight_decay"] > 0)].groupby(["run_id", "weight_decay"]):
         y = d.pivot(index="time", columns="unit", values="empirical")
@@ -106,19 +110,23 @@ def exact_dynamics(inputs: list[str], out_prefix: str, options: dict) -> list[Cl
         slopes.append(abs(np.mean(fitted) + lam) / lam)
     claims.append(check(f"{FIG}.exact_dynamics.translation_slope", "exact_dynamics",
                         "translation column sums decay at rate λ: fitted log-slope = −λ (max relative deviation over runs with λ>0)",
-                        float(max(slopes)) if slopes else float("nan"), "<=", c["translation_slope"]))
+                        float(max(slopes)) if slopes else float("nan"), "<=", c["translation_slope"],
+                        kind="check", source="theory", source_ref="Kunin et al. 2021: the translation law's rate λ (an identity of the recorded law)"))
     med = lambda fam, model: errors[(errors["family"] == fam) & (errors["model"] == model)].groupby("run_id")["relerr_theory"].median()
     claims.append(check(f"{FIG}.exact_dynamics.control_scale_without_bn", "exact_dynamics",
                         "negative control: the scale law applied to the net without batch norm fails (median per-channel relative error, min over runs)",
-                        float(med("scale_control", "nobn").min()), ">=", c["scale_without_bn"]))
+                        float(med("scale_control", "nobn").min()), ">=", c["scale_without_bn"],
+                        kind="check", source="theory", source_ref="Kunin et al. 2021: the scale symmetry needs normalisation"))
     claims.append(check(f"{FIG}.exact_dynamics.control_rescale_with_bn", "exact_dynamics",
                         "negative control: the rescale law applied to the net with batch norm fails (median per-pair relative error, min over runs)",
-                        float(med("rescale_control", "bn").min()), ">=", c["rescale_with_bn"]))
+                        float(med("rescale_control", "bn").min()), ">=", c["rescale_with_bn"],
+                        kind="check", source="theory", source_ref="Kunin et al. 2021: BN breaks the rescale symmetry"))
     fc = errors[(errors["family"] == "scale_control") & (errors["model"] == "bn") & errors["layer"].str.startswith("fc")]
     if len(fc):  # only nets with a hidden fully connected head have one (the paper tier's VGG-16)
         claims.append(check(f"{FIG}.exact_dynamics.control_scale_fc_without_norm", "exact_dynamics",
                             "negative control: the scale law applied to the BN net's fully connected layers (no normalisation after them) fails (median per-unit relative error, min over runs and layers)",
-                            float(fc.groupby(["run_id", "layer"])["relerr_theory"].median().min()), ">=", c["scale_without_bn"]))
+                            float(fc.groupby(["run_id", "layer"])["relerr_theory"].median().min()), ">=", c["scale_without_bn"],
+                            kind="check", source="theory", source_ref="Kunin et al. 2021: the scale symmetry needs normalisation"))
     return claims
 
 
@@ -171,20 +179,25 @@ def momentum_dynamics(inputs: list[str], out_prefix: str, options: dict) -> list
     c = options
     claims = [
         check(f"{FIG}.momentum_dynamics.translation", "momentum_dynamics", "momentum: translation law (damped oscillator, no forcing) holds per column (max relative error)",
-              _max_err(errors, "translation"), "<=", c["translation_momentum"]),
+              _max_err(errors, "translation"), "<=", c["translation_momentum"],
+              kind="claim", source="paper", source_ref="Kunin et al. 2021, Fig. 6; tolerance: learnscope"),
         check(f"{FIG}.momentum_dynamics.scale", "momentum_dynamics", "momentum: scale law (driven damped oscillator) holds per BN channel (max relative error)",
-              _max_err(errors, "scale", "bn"), "<=", c["scale_momentum"]),
+              _max_err(errors, "scale", "bn"), "<=", c["scale_momentum"],
+              kind="claim", source="paper", source_ref="Kunin et al. 2021, Fig. 6; tolerance: learnscope"),
         check(f"{FIG}.momentum_dynamics.rescale", "momentum_dynamics", "momentum: rescale law (driven damped oscillator) holds per channel pair without BN (max relative error)",
-              _max_err(errors, "rescale", "nobn"), "<=", c["rescale_momentum"]),
+              _max_err(errors, "rescale", "nobn"), "<=", c["rescale_momentum"],
+              kind="claim", source="paper", source_ref="Kunin et al. 2021, Fig. 6; tolerance: learnscope"),
         check(f"{FIG}.momentum_dynamics.underdamped_oscillates", "momentum_dynamics",
               "the under-damped BN run's squared channel norms visibly oscillate (interior maxima of each layer's sum, min over layers)",
-              float(min(peaks)) if peaks else float("nan"), ">=", c["min_oscillation_peaks"]),
+              float(min(peaks)) if peaks else float("nan"), ">=", c["min_oscillation_peaks"],
+              kind="claim", source="paper", source_ref="Kunin et al. 2021, Fig. 6 (under-damped run)"),
     ]
     if periods:
         dev = max(abs(p - q) / q for p, q in periods)
         claims.append(check(f"{FIG}.momentum_dynamics.period", "momentum_dynamics",
                             "gap between oscillation maxima matches 2π/Ω of the homogeneous oscillator within 25% (forcing shifts the peaks)",
-                            dev, "<=", 0.25, gated=False))
+                            dev, "<=", 0.25, gated=False,
+                            kind="claim", source="theory", source_ref="2π/Ω of the homogeneous damped oscillator; 25%: learnscope"))
     return claims
 
 
@@ -234,9 +247,11 @@ def sweep(inputs: list[str], out_prefix: str, options: dict) -> list[Claim]:
     save(fig, out_prefix, pd.concat([lsum, pd.DataFrame(summary).assign(kind="summary"), sums.assign(kind="layer_sum")], ignore_index=True))
     return [
         check(f"{FIG}.sweep.scale", "sweep", "scale law holds for every η × λ of the sweep (per-layer sums, max relative error)",
-              _max_err(lsum, "scale", "bn"), "<=", c["scale_sgd"]),
+              _max_err(lsum, "scale", "bn"), "<=", c["scale_sgd"],
+              kind="claim", source="paper", source_ref="Kunin et al. 2021, appendix η × λ sweep; tolerance: learnscope"),
         check(f"{FIG}.sweep.rescale", "sweep", "rescale law holds for every η × λ of the sweep (per-layer sums, max relative error)",
-              _max_err(lsum, "rescale", "nobn"), "<=", c["rescale_sgd"]),
+              _max_err(lsum, "rescale", "nobn"), "<=", c["rescale_sgd"],
+              kind="claim", source="paper", source_ref="Kunin et al. 2021, appendix η × λ sweep; tolerance: learnscope"),
     ]
 
 
@@ -287,12 +302,15 @@ def momentum_sweep(inputs: list[str], out_prefix: str, options: dict) -> list[Cl
     claims = []
     if "bn" in models:
         claims.append(check(f"{FIG}.momentum_sweep.scale", "momentum_sweep", "momentum sweep: the scale law (driven damped oscillator) holds for every β × λ × dampening (BN net, per-layer sums, max relative error)",
-                            _max_err(lsum, "scale", "bn"), "<=", c["scale_momentum"]))
+                            _max_err(lsum, "scale", "bn"), "<=", c["scale_momentum"],
+                            kind="claim", source="paper", source_ref="Kunin et al. 2021, appendix momentum sweep; tolerance: learnscope"))
     if "nobn" in models:
         claims.append(check(f"{FIG}.momentum_sweep.rescale", "momentum_sweep", "momentum sweep: the rescale law holds for every β × λ × dampening (net without BN, per-layer sums, max relative error)",
-                            _max_err(lsum, "rescale", "nobn"), "<=", c["rescale_momentum"]))
+                            _max_err(lsum, "rescale", "nobn"), "<=", c["rescale_momentum"],
+                            kind="claim", source="paper", source_ref="Kunin et al. 2021, appendix momentum sweep; tolerance: learnscope"))
     claims.append(check(f"{FIG}.momentum_sweep.translation", "momentum_sweep", "momentum sweep: the translation law holds per read-out column for every β × λ × dampening (max relative error)",
-                        _max_err(unit_errors, "translation"), "<=", c["translation_momentum"]))
+                        _max_err(unit_errors, "translation"), "<=", c["translation_momentum"],
+                        kind="claim", source="paper", source_ref="Kunin et al. 2021, appendix momentum sweep; tolerance: learnscope"))
     return claims
 
 
@@ -317,7 +335,8 @@ def neuron_dynamics(inputs: list[str], out_prefix: str, options: dict) -> list[C
     ratio = float(np.mean(rough["parameter"]) / np.mean(rough["channel_norm"]))
     return [check(f"{FIG}.neuron_dynamics.roughness", "neuron_dynamics",
                   "single parameters move erratically while channel norms move smoothly: roughness (mean |Δ| / mean |value|) of parameters ≥5× that of channel norms",
-                  ratio, ">=", options["roughness_ratio"])]
+                  ratio, ">=", options["roughness_ratio"],
+                  kind="claim", source="paper", source_ref="Kunin et al. 2021, Fig. 1 (qualitative); ratio 5: learnscope")]
 
 
 def symmetry_fields(inputs: list[str], out_prefix: str, options: dict) -> list[Claim]:
@@ -336,7 +355,8 @@ def symmetry_fields(inputs: list[str], out_prefix: str, options: dict) -> list[C
         ax.set(title=titles[model], xlabel="w₁", ylabel="w₂", aspect="equal", xlim=(-1, 1), ylim=(-1, 1))
         claims.append(check(f"{FIG}.symmetry_fields.{model}", "symmetry_fields",
                             f"gradient constraint: the {model} field is orthogonal to its generator at every grid point (max |cos|)",
-                            float(d["abs_cos_generator"].max()), "<=", options["field_cos"]))
+                            float(d["abs_cos_generator"].max()), "<=", options["field_cos"],
+                            kind="check", source="theory", source_ref="Kunin et al. 2021, Fig. 2: the gradient is orthogonal to the generator (an identity)"))
     fig.suptitle("Negative gradient fields of toy models with a symmetry (colour: magnitude)", fontsize=9)
     save(fig, out_prefix, table)
     return claims
@@ -364,12 +384,14 @@ def conservation_geometry(inputs: list[str], out_prefix: str, options: dict) -> 
         flow = d[d["method"] == "gradient_flow"]["conserved"].to_numpy()
         drift = float(np.max(np.abs(flow - flow[0])) / max(abs(flow[0]), 1e-12))
         claims.append(check(f"{FIG}.conservation_geometry.{model}_flow", "conservation_geometry",
-                            f"gradient flow conserves the {model} quantity {label} (max relative drift)", drift, "<=", options["flow_conservation"]))
+                            f"gradient flow conserves the {model} quantity {label} (max relative drift)", drift, "<=", options["flow_conservation"],
+                            kind="check", source="theory", source_ref="Kunin et al. 2021, Fig. 3: gradient flow conserves the quantity (an identity)"))
     axes[0].legend(frameon=False, fontsize=7)
     gd = table[(table["model"] == "scale") & (table["method"] == "gradient_descent")]["conserved"].to_numpy()
     claims.append(check(f"{FIG}.conservation_geometry.scale_descent_grows", "conservation_geometry",
                         "finite-step gradient descent breaks scale conservation outward (relative growth of w₁² + w₂² > 0)",
-                        float(gd[-1] / gd[0] - 1), ">", 0.0, gated=False))
+                        float(gd[-1] / gd[0] - 1), ">", 0.0, gated=False,
+                        kind="claim", source="paper", source_ref="Kunin et al. 2021, Fig. 3 (descent drifts off the level set)"))
     fig.suptitle("Conservation laws of the symmetries: level sets, flow (black) and descent (red)", fontsize=9)
     save(fig, out_prefix, table)
     return claims
@@ -401,13 +423,17 @@ def modified_equation(inputs: list[str], out_prefix: str, options: dict) -> list
     c = options["modified_over_flow"]
     return [
         check(f"{FIG}.modified_equation.gd", "modified_equation", "GD: the modified loss L + (η/4)|∇L|² tracks the iterates ≤0.3× as far as gradient flow does (ratio of mean distances)",
-              err[("gd", "modified_loss")] / err[("gd", "gradient_flow")], "<=", c),
+              err[("gd", "modified_loss")] / err[("gd", "gradient_flow")], "<=", c,
+              kind="claim", source="paper", source_ref="Kunin et al. 2021, Fig. 4; ratio 0.3: learnscope"),
         check(f"{FIG}.modified_equation.gd_flow", "modified_equation", "GD: the second-order modified flow (η/2)θ̈ + θ̇ = −∇L tracks the iterates better than gradient flow (ratio of mean distances)",
-              err[("gd", "modified_flow")] / err[("gd", "gradient_flow")], "<=", c, gated=False),
+              err[("gd", "modified_flow")] / err[("gd", "gradient_flow")], "<=", c, gated=False,
+              kind="claim", source="paper", source_ref="Kunin et al. 2021, Fig. 4; ratio 0.3: learnscope"),
         check(f"{FIG}.modified_equation.momentum", "modified_equation", "heavy ball: the modified (damped oscillator) flow tracks the iterates ≤0.3× as far as momentum gradient flow (ratio of mean distances)",
-              err[("momentum", "modified_flow")] / err[("momentum", "gradient_flow")], "<=", c),
+              err[("momentum", "modified_flow")] / err[("momentum", "gradient_flow")], "<=", c,
+              kind="claim", source="paper", source_ref="Kunin et al. 2021, Fig. 4; ratio 0.3: learnscope"),
         check(f"{FIG}.modified_equation.rotation", "modified_equation", "rotational field: GD's radius grows as e^{ηt/2} (relative error at the last step)",
-              float(abs(r_gd - r_th) / r_th), "<=", options["rotation_growth"]),
+              float(abs(r_gd - r_th) / r_th), "<=", options["rotation_growth"],
+              kind="check", source="theory", source_ref="Kunin et al. 2021, Fig. 4: e^(ηt/2) is GD's exact radius on a rotation (an identity)"),
     ]
 
 

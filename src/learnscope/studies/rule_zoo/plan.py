@@ -1,4 +1,5 @@
-"""Study ``rule_zoo``: every learning rule of the zoo on one task, models x rules x seeds (learning curves)."""
+"""Study ``rule_zoo``: every learning rule of the zoo on one task, models x rules x seeds (learning curves),
+and the same grid on shuffled training labels, the negative control of its learning claims."""
 
 from __future__ import annotations
 
@@ -10,5 +11,13 @@ def runs(cfg: dict) -> list[dict]:
     return grid_runs(cfg, "rule_zoo")
 
 
+def control_runs(cfg: dict) -> list[dict]:
+    """The same models x rules on ``rule_zoo.control.dataset`` (the dataset with its training labels shuffled,
+    checked by learnscope.references) for ``rule_zoo.control.seeds``."""
+    sec = cfg["rule_zoo"]
+    return grid_runs({**cfg, "rule_zoo": {**sec, **sec["control"]}}, "rule_zoo")
+
+
 def figures(cfg: dict) -> dict:
-    return {"learning_curves": {"inputs": ["results/rule_zoo/learning_curves.csv"], "options": cfg["rule_zoo"]["claims"]}}
+    inputs = ["results/rule_zoo/learning_curves.csv", "results/rule_zoo/control_curves.csv"]
+    return {"learning_curves": {"inputs": inputs, "options": cfg["rule_zoo"]["claims"]}}
