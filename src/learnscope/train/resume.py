@@ -150,8 +150,12 @@ class Resumable:
             return None
         try:
             state = _load(path)
+            if state.get("identity") == self.identity:  # its journal too, before anything is replayed
+                for i in range(int(state["rows"])):
+                    _load(self.dir / f"row-{i:06d}.pt")
         except Exception as e:  # a damaged side file costs the work since the start, nothing else
-            print(f"{path}: unreadable resume state ({e}); training from the start", file=sys.stderr)
+            # the exception's type only: torch's text advises weights_only=False, i.e. running the file's code
+            print(f"{path}: unreadable resume state or journal ({type(e).__name__}); training from the start", file=sys.stderr)
             state = None
         if state is None or state.get("identity") != self.identity:
             if state is not None:
