@@ -63,6 +63,26 @@ def test_atlas_figure_writes_the_panel_and_one_separation_claim_per_column(tmp_p
     assert not any(c.gated for c in claims)
 
 
+def test_atlas_states_each_columns_spread_and_the_rules_defined_differently_by_column(tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    write_claims(a, _claims("a", "x", {"sgd": (0.1, 0.01), "adam": (0.9, 0.01)}))
+    write_claims(b, _claims("b", "y", {"sgd": (1.0, 1.0), "adam": (1.1, 1.0)}))
+    out = tmp_path / "atlas.png"
+    sgd, adam = {"name": "sgd", "lr": 0.05}, {"name": "adam", "lr": 0.001}
+    options = {"rules": RULES, "columns": {"X": "cross_study.a.x.{rule}", "Y": "cross_study.b.y.{rule}"},
+               "spreads": {"X": "seeds", "Y": "splits"},
+               "settings": {"X": {"sgd": sgd, "adam": adam}, "Y": {"sgd": {**sgd, "lr": 0.01}, "adam": adam}}}
+    claims = {c.id: c for c in atlas([str(a), str(b)], str(out), options)}
+    one = claims["cross_study.atlas.rules_with_one_definition"]
+    assert one.value == 1.0 and "sgd (2 settings)" in one.claim and not one.passed and not one.gated
+    assert "split noise" in claims["cross_study.atlas.b_y_separates_rules"].claim
+    assert "seed noise" in claims["cross_study.atlas.a_x_separates_rules"].claim
+    table = pd.read_csv(out.with_suffix(".csv"))
+    assert set(table[table["column"] == "Y"]["spread_over"]) == {"splits"}
+    cell = table[(table["column"] == "Y") & (table["rule"] == "sgd")]["settings"].iloc[0]
+    assert json.loads(cell)["lr"] == 0.01
+
+
 def test_findings_markdown_and_the_findings_page(tmp_path):
     rows = _claims("a", "x", {"sgd": (0.25, 0.05)}) + [check("cross_study.b.z", "b", "z holds", 2.0, "<", 1.0, gated=False).to_json()]
     rows += _claims("a", "y", {"adam": (3.0, 0.5)})

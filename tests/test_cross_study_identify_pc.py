@@ -26,7 +26,8 @@ ZOO = ["sgd", "momentum", "adam", "feedback_alignment", "information_alignment",
 
 def _dataset(rules: dict[str, dict[str, int]], seed: int, prefix: str, variants=("clean",), signal_archs=("mlp3",)) -> dict:
     """rules: rule -> {arch: number of 3-layer networks}. Networks of ``signal_archs`` carry their rule's
-    signal, the others are pure noise."""
+    signal, the others are pure noise. As in the pipeline every rule's network ``net`` of an architecture
+    starts from the same weights: its first record point is shared across rules."""
     rng = np.random.default_rng(seed)
     meta = {k: [] for k in ob.META_FIELDS}
     X = []
@@ -36,6 +37,7 @@ def _dataset(rules: dict[str, dict[str, int]], seed: int, prefix: str, variants=
             for net in range(n_networks):
                 for layer in range(3):
                     x = rng.normal(size=(T, 45))
+                    x[0] = np.random.default_rng([net, layer, len(arch)]).normal(size=45)
                     if arch in signal_archs:
                         x[:, ob.OBS_KEYS.index(WEIGHT_SIGNAL[c])] += 4.0 * np.linspace(0, 1, T)
                     X.append(x)
@@ -109,7 +111,15 @@ def five_class_table(tmp_path_factory):
 
 def test_five_classes_on_shared_architectures_are_separated_by_the_signal_class_only(five_class_table):
     t = pd.read_csv(five_class_table)
+    net = t[t["split_kind"] == "network"]
+    t = t[t["split_kind"] == "layer"]
     assert sorted(set(t["feature_set"])) == sorted(rc.FEATURE_SETS) and len(t) == 4 * 3
+    # network-level split: all statistics only; 8 mlp3 initialisations, round(0.25 * 8) = 2 held out whole,
+    # each holding one network of every rule (3 layers each)
+    assert set(net["feature_set"]) == {"all"} and len(net) == 3
+    conf_net = net[[f"conf_{a}_{b}" for a in RULES for b in RULES]].to_numpy().reshape(-1, 5, 5)
+    np.testing.assert_array_equal(conf_net.sum(2), 2 * 3)
+    assert net["accuracy"].mean() >= 0.9
     conf = t[[f"conf_{a}_{b}" for a in RULES for b in RULES]].to_numpy().reshape(-1, 5, 5)
     # 24 mlp3 layers per rule -> round(0.25 * 24) = 6 test layers per rule and split, no cnn layer
     np.testing.assert_array_equal(conf.sum(2), 6)
@@ -137,13 +147,16 @@ def test_figure_claims_recall_per_zoo_rule_and_accuracy_per_class(five_class_tab
         assert out.with_suffix(f".{ext}").stat().st_size > 0
     recall_ids = {f"cross_study.identify_pc.recall.{r}" for r in LABELS.values()}
     assert recall_ids <= set(claims) and "cross_study.identify_pc.recall.sgd" not in claims
-    t = recall_table(pd.read_csv(five_class_table), RULES)
+    table = pd.read_csv(five_class_table)
+    t = recall_table(table[table["split_kind"] == "layer"], RULES)
     for rule, label in LABELS.items():
         c = claims[f"cross_study.identify_pc.recall.{label}"]
         v = t[(t["feature_set"] == "all") & (t["rule"] == rule)]["recall"]
         assert c.value == pytest.approx(v.mean()) and c.spread == pytest.approx(v.std(ddof=1))
         assert c.value >= 0.8 and not c.gated and c.threshold == pytest.approx(0.2)
     assert claims["cross_study.identify_pc.accuracy_weights"].value >= 0.95
+    net = claims["cross_study.identify_pc.network_split_accuracy_all"]
+    assert net.value == pytest.approx(table[table["split_kind"] == "network"]["accuracy"].mean()) and not net.gated
     assert claims["cross_study.identify_pc.accuracy_activations"].value < 0.45 and not claims["cross_study.identify_pc.accuracy_activations"].passed
     data = pd.read_csv(out.with_suffix(".csv"))
     conf = data[data["kind"] == "confusion_all"].pivot(index="rule", columns="predicted", values="value")

@@ -127,6 +127,18 @@ def test_activity_change_is_the_subset_jacobian_sum():
     np.testing.assert_allclose(g_out, probe.model.net.out.weight.detach().numpy().sum() / 3, rtol=1e-10)
 
 
+def test_relative_noise_scales_with_the_measured_quantity_and_absolute_noise_does_not():
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=(5, 40, 30))
+    for scale in (1e-3, 1.0, 1e3):
+        rel = ob.measure_weights(w * scale, {"relative_noise": 0.5}, [0, 0]) - (w * scale).reshape(5, -1)
+        np.testing.assert_allclose(rel.std() / (w * scale).std(), 0.5, rtol=0.05)
+        ab = ob.measure_weights(w * scale, {"noise": 0.5}, [0, 0]) - (w * scale).reshape(5, -1)
+        np.testing.assert_allclose(ab.std(), 0.5, rtol=0.05)
+    assert ob.noise_sd(w, {}) == 0.0 and ob.noise_sd(w, {"noise": 0.2}) == 0.2
+    np.testing.assert_allclose(ob.noise_sd(w, {"relative_noise": 2.0}), 2.0 * w.std())
+
+
 # -------------------------------------------------------------------------------------------- splits
 def test_balanced_splits_are_75_25_per_class_and_disjoint():
     y = np.repeat(np.arange(4), [40, 40, 44, 41])
@@ -151,11 +163,70 @@ def test_network_split_never_shares_a_network_between_train_and_test():
                 y.append(r)
                 networks.append(f"{rules[r]}-cfg{cfg}")
     configs, y, networks = np.array(configs), np.array(y), np.array(networks)
-    for tr, te in rc.network_splits(y, configs, 5, 0.25, seed=0):
+    for tr, te in rc.network_splits(y, configs, 5, 0.25, seed=0):  # groups: the configurations
         assert not set(networks[tr]) & set(networks[te])
         assert len(np.unique(configs[te])) == 3
         counts = np.bincount(y[te])
         assert (counts == counts[0]).all()  # every rule of a held-out configuration is held out
+
+
+def test_network_split_needs_two_groups():
+    with pytest.raises(ConfigError, match="at least 2 network groups"):
+        rc.network_splits(np.zeros(4, int), np.array(["g"] * 4), 2)
+
+
+def test_initialisation_groups_join_networks_sharing_any_layer_init():
+    """Networks a (2 layers), b (its first layer starts like a's: an MLP of another depth with the same
+    seed) and c (own weights): a and b form one group although no whole network matches."""
+    rng = np.random.default_rng(0)
+    w1, w2, w3, w4 = (rng.normal(size=5) for _ in range(4))
+    X0 = np.array([w1, w2, w1, w3, w4])
+    networks = np.array(["a", "a", "b", "b", "c"])
+    g = rc.initialisation_groups(X0, networks)
+    assert g[0] == g[1] == g[2] == g[3] and g[4] != g[0]
+    # the same weights up to float round-off (1e-14 relative) are the same initialisation
+    g2 = rc.initialisation_groups(np.array([w1, w1 * (1 + 1e-14), w3]), np.array(["a", "b", "c"]))
+    assert g2[0] == g2[1] != g2[2]
+
+
+def test_initialisation_groups_on_real_models_follow_weights_not_labels():
+    """mlp3 relu/tanh with one seed start alike, and an mlp4 with that seed shares their first layer:
+    grouping by (architecture, seed) would leave those initialisations on both sides of a split."""
+    from learnscope.models import build_model
+
+    rows, nets = [], []
+    for arch, hidden, act in (("mlp3_relu", [32, 16], "relu"), ("mlp3_tanh", [32, 16], "tanh"), ("mlp4_relu", [32, 24, 16], "relu")):
+        for seed in (0, 1):
+            torch.manual_seed(seed)
+            model = build_model({"kind": "mlp", "hidden": hidden, "activation": act}, (64,), 10)
+            for m in model.modules():
+                if isinstance(m, torch.nn.Linear):
+                    w = m.weight.detach().numpy().ravel()
+                    rows.append([np.linalg.norm(w), np.median(w), np.abs(w).mean()])
+                    nets.append(f"{arch}-s{seed}")
+    g = rc.initialisation_groups(np.array(rows), np.array(nets))
+    by_net = dict(zip(nets, g))
+    assert by_net["mlp3_relu-s0"] == by_net["mlp3_tanh-s0"] == by_net["mlp4_relu-s0"]
+    assert by_net["mlp3_relu-s0"] != by_net["mlp3_relu-s1"]
+    assert len(set(g)) == 2
+
+
+def test_shuffled_labels_permute_networks_within_configurations():
+    configs, networks, y = [], [], []
+    for cfg in range(30):
+        for r in range(4):
+            for layer in range(3):
+                configs.append(f"c{cfg}")
+                networks.append(f"r{r}-c{cfg}")
+                y.append(r)
+    configs, networks, y = np.array(configs), np.array(networks), np.array(y)
+    fake = rc.shuffled_labels(y, configs, networks, seed=0)
+    for c in np.unique(configs):  # one network per label in every configuration
+        assert sorted(fake[configs == c]) == sorted(y[configs == c])
+    for n in np.unique(networks):  # every layer of a network keeps one label
+        assert len(set(fake[networks == n])) == 1
+    assert 0.1 < np.mean(fake == y) < 0.45  # a permutation, not the identity (expected 1/4)
+    assert np.array_equal(fake, rc.shuffled_labels(y, configs, networks, seed=0))
 
 
 def test_transfer_split_trains_on_pool_and_tests_on_held_out():
@@ -257,11 +328,64 @@ def test_bad_experiment_is_a_config_error(tmp_path):
         rc.main([str(tmp_path / "x.h5")], str(tmp_path / "out.csv"), {"experiment": "nope"})
 
 
+# ------------------------------------------------------------------------------------------- figures
+RULES4 = ["sgdm", "adam", "feedback", "information"]
+
+
+def _accuracy_table(acc: dict[tuple[str, str, str], float], splits: int = 3) -> "pd.DataFrame":
+    """A classifier table (rule_classifiers.to_table's columns) with the given accuracy per
+    (split_kind, classifier, feature_set): 10 test items per rule, the correct ones on the diagonal."""
+    import pandas as pd
+
+    rows = []
+    for (kind, clf, fs), a in acc.items():
+        for i in range(splits):
+            conf = np.full((4, 4), 10 * (1 - a) / 3)
+            np.fill_diagonal(conf, 10 * a)
+            rows.append({"split_kind": kind, "classifier": clf, "feature_set": fs, "condition": "full", "split": i, "accuracy": a, "confusion": conf, "best": {}})
+    return rc.to_table(rows, RULES4)
+
+
+ACC_OPTIONS = {"rules": RULES4, "rf_all_min": 0.9, "single_measure_min": 0.4, "svm_below_rf": 0.0, "network_split_max_gap": 0.05}
+
+
+@pytest.mark.parametrize("control_acc, passes", [(0.25, True), (0.95, False)])
+def test_accuracy_claims_pass_only_when_the_shuffled_label_control_fails(tmp_path, control_acc, passes):
+    from learnscope.figures import identify_rules as fig
+
+    acc = {("layer", "rf", fs): 0.95 for fs in rc.FEATURE_SETS} | {("layer", "svm", "all"): 0.7, ("network", "rf", "all"): 0.93}
+    acc |= {("shuffled_labels", "rf", fs): control_acc for fs in rc.FEATURE_SETS}
+    path = tmp_path / "accuracy.csv"
+    _accuracy_table(acc).to_csv(path, index=False)
+    claims = {c.id: c for c in fig.accuracy([str(path)], str(tmp_path / "accuracy.png"), ACC_OPTIONS)}
+    for fs in ("all", "weights", "activations", "activity_change"):
+        c = claims[f"identify_rules.accuracy.rf_{fs}"]
+        assert c.value == pytest.approx(0.95) and c.control.value == pytest.approx(control_acc)
+        assert c.kind == "claim" and c.source == "pilot" and c.passed is passes
+    gap = claims["identify_rules.accuracy.network_split_gap"]
+    assert gap.value == pytest.approx(0.02) and "initialisations held out" in gap.claim and not gap.gated
+
+
+def test_sparse_access_claim_is_controlled_by_the_initialisation_alone(tmp_path):
+    import pandas as pd
+
+    from learnscope.figures import identify_rules as fig
+
+    acc = {"full": 0.9, "every 4th": 0.89, "first 2": 0.7, "init only": 0.2}
+    rows = [{"condition": c, "split": i, "accuracy": a} for c, a in acc.items() for i in range(2)]
+    path = tmp_path / "access.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    claims = {c.id: c for c in fig.access([str(path)], str(tmp_path / "access.png"), {"rules": RULES4, "window": 2, "sparse_max_drop": 0.03, "window_min_drop": 0.0})}
+    c = claims["identify_rules.access.sparse_close_to_full"]
+    assert c.value == pytest.approx(0.01) and c.control.value == pytest.approx(0.7) and c.control.passed is False and c.passed
+    assert claims["identify_rules.access.init_only_chance"].kind == "check"
+
+
 # ------------------------------------------------------------------------------------------ workflow
 @pytest.mark.integration
 def test_identify_rules_target_smoke(smoke_build):
     project = smoke_build.study("identify_rules")
-    figures = ["trajectories", "accuracy", "importance", "access", "robustness", "generalisation"]
+    figures = ["trajectories", "accuracy", "importance", "access", "robustness", "generalisation", "feedback"]
     for fig in figures:
         for ext in ("png", "pdf", "csv"):
             assert project.path(f"figures/identify_rules/{fig}.{ext}").stat().st_size > 0
@@ -274,3 +398,121 @@ def test_identify_rules_target_smoke(smoke_build):
     by_id = {c["id"]: c for c in claims}
     assert by_id["identify_rules.trajectories.shared_init"]["pass"]  # every rule starts from the same network
     assert by_id["identify_rules.accuracy.rf_all"]["value"] > 0.25  # above chance even at smoke scale
+
+
+# --------------------------------------------------------------------------------- B diagnostics (IA)
+def _ia_layer(gamma=1e-2, weight_decay=1e-3, feedback_lr=0.5):
+    from learnscope.rules import build_rule
+    from learnscope.rules.feedback import FeedbackDiagnostics
+
+    torch.manual_seed(0)
+    rule = build_rule({"name": "information_alignment", "optimizer": "sgd", "lr": 0.0, "feedback_lr": feedback_lr,
+                       "alpha": 2e-3, "beta": 1e-3, "gamma": gamma, "weight_decay": weight_decay})
+    model = rule.setup(torch.nn.Sequential(torch.nn.Linear(6, 4)))
+    x = torch.randn(50, 6) * torch.linspace(0.5, 2.0, 6) + 0.3  # anisotropic, non-zero mean
+    y = torch.randn(50, 4)
+    return rule, model, FeedbackDiagnostics(model, rule), x, y
+
+
+def test_feedback_fixed_point_zeroes_the_gradient_of_ia_loss_plus_weight_decay():
+    rule, model, tracker, x, y = _ia_layer()
+    rule.step(model, x, y, torch.nn.functional.mse_loss)
+    tracker.after_step(None)
+    layer = model[0]
+    bstar = tracker.fixed_point("0")
+    with torch.no_grad():
+        layer.feedback.copy_(bstar.float())
+    layer.last_input = x
+    layer.feedback.grad = None
+    (rule.alignment_loss(model) + 0.5e-3 * (layer.feedback**2).sum()).backward()
+    grad = layer.feedback.grad
+    assert float(grad.norm()) < 1e-6 * float(bstar.norm()) * 1e3  # zero up to float32 round-off
+    # B* is not W: with gamma = 1e-2 it is a shrunken, input-weighted mirror of W
+    assert 0 < float(bstar.norm()) < float(layer.weight.detach().norm())
+
+
+def test_feedback_tracker_sees_b_converge_to_its_fixed_point_and_not_at_a_tiny_rate():
+    for lr, converged in ((0.5, True), (1e-3, False)):
+        rule, model, tracker, x, y = _ia_layer(feedback_lr=lr)
+        first = None
+        for step in range(800):
+            rule.step(model, x, y, torch.nn.functional.mse_loss)
+            tracker.after_step(None)
+            if step == 0:
+                first = tracker.record()
+        rec = tracker.record()
+        assert set(rec) == {f"0/{k}" for k in ("b_norm", "w_norm", "cos_b_w", "bstar_norm", "cos_b_bstar")}
+        assert bool(rec["0/cos_b_bstar"] > 0.999) is converged, (lr, rec["0/cos_b_bstar"])
+        assert abs(first["0/cos_b_bstar"]) < 0.9  # B starts independent of W and of B*
+        assert np.isclose(rec["0/w_norm"], first["0/w_norm"])  # lr 0: W stays
+    assert np.isnan(tracker.record()["0/cos_b_bstar"])  # no inputs since the last record point
+
+
+def test_feedback_tracker_refuses_a_model_without_feedback_weights():
+    from learnscope.rules import build_rule
+    from learnscope.rules.feedback import FeedbackDiagnostics
+
+    rule = build_rule({"name": "sgd", "lr": 0.1})
+    model = rule.setup(torch.nn.Sequential(torch.nn.Linear(3, 2)))
+    with pytest.raises(ConfigError, match="feedback"):
+        FeedbackDiagnostics(model, rule)
+
+
+def test_accuracy_experiment_adds_network_split_shuffled_control_and_accuracy_floor(tmp_path):
+    """4 rules x 2 architectures x 4 seeds, 3 layers each; rule r raises observable SIGNAL[r] over training;
+    every rule's network of one (architecture, seed) starts from the same weights. Network 0 of each rule
+    trained badly (test_acc 0.3): the accuracy-floor subset leaves it out."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    T, signal = 6, ["weightabs_norm", "weightraw_median", "weightsq_mean", "weightabs_var"]
+    meta = {k: [] for k in ob.META_FIELDS}
+    X = []
+    for r, rule in enumerate(RULES4):
+        for arch in ("mlp3", "mlp4"):
+            for seed in range(4):
+                for layer in range(3):
+                    x = rng.normal(size=(T, 45))
+                    x[0] = np.random.default_rng([seed, layer, len(arch)]).normal(size=45)
+                    x[1:, ob.OBS_KEYS.index(signal[r])] += 4.0
+                    X.append(x)
+                    row = dict(rule=rule, arch=arch, task="digits", batch_size=32, seed=seed, data_seed=0, network=f"{rule}-{arch}-{seed}",
+                               layer=f"fc{layer}", layer_index=layer, n_layers=3, position=layer, test_acc=0.3 if seed == 0 else 0.9)
+                    for k in ob.META_FIELDS:
+                        meta[k].append(row[k])
+    data = {"X": {"clean": np.stack(X)}, "meta": {k: np.asarray(v) for k, v in meta.items()}, "skipped": []}
+    path = tmp_path / "obs.h5"
+    ob.write_dataset(path, data, {"clean": {}})
+    out = tmp_path / "accuracy.csv"
+    opts = {"rules": RULES4, "splits": 3, "test_fraction": 0.25, "split_seed": 0, "folds": 2, "accuracy_floor": 0.8,
+            "classifiers": {"rf": {"n_estimators": [50], "max_features": ["sqrt"]}}, "experiment": "accuracy"}
+    rc.main([str(path)], str(out), opts)
+    t = pd.read_csv(out)
+    acc = t.groupby(["split_kind", "feature_set"])["accuracy"].mean()
+    assert set(t["split_kind"]) == {"layer", "network", "shuffled_labels", "accuracy_floor"}
+    assert acc["layer", "all"] >= 0.9 and acc["network", "all"] >= 0.9 and acc["accuracy_floor", "all"] >= 0.9
+    assert acc["shuffled_labels", "all"] < 0.5  # chance 0.25
+    # 8 initialisations (2 architectures x 4 seeds), 2 held out whole: 2 networks x 3 layers per rule
+    conf = t[t["split_kind"] == "network"][[f"conf_{a}_{b}" for a in RULES4 for b in RULES4]].to_numpy().reshape(-1, 4, 4)
+    np.testing.assert_array_equal(conf.sum(2), 6)
+    # accuracy floor: 3 good networks x 2 architectures x 3 layers = 18 layers per rule; a quarter of them to test
+    conf = t[t["split_kind"] == "accuracy_floor"][[f"conf_{a}_{b}" for a in RULES4 for b in RULES4]].to_numpy().reshape(-1, 4, 4)
+    np.testing.assert_array_equal(conf.sum(2), round(0.25 * 18))
+
+
+def test_plan_records_b_diagnostics_on_information_alignment_runs_only():
+    from pathlib import Path
+
+    from learnscope.config import load_params
+    from learnscope.record.identity import run_id
+    from learnscope.studies.identify_rules import plan
+
+    root = Path(__file__).parents[1]
+    cfg = load_params(root / "params.yaml", [root / "config/smoke.yaml"])
+    runs = list(plan.runs(cfg))
+    ia = [r for r in runs if r["rule"]["name"] == "information_alignment"]
+    assert ia and all(r["record"]["trackers"] == ["feedback"] for r in ia)
+    assert all("trackers" not in r["record"] for r in runs if r not in ia)
+    fig = plan.figures(cfg)["feedback"]
+    assert fig["inputs"] == [f"results/runs/{run_id(r)}.h5" for r in ia]
+    assert fig["options"]["feedback_lr"] == {"information": 0.1} and fig["options"]["feedback_converged_min"] == 0.9

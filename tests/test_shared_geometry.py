@@ -273,5 +273,7 @@ def test_snakemake_shared_geometry_smoke(smoke_build):
     contrast = by_id["shared_geometry.three_rsms.mlp_contrast"]
     assert contrast["gated"] and contrast["kind"] == "claim" and "untrained" in contrast["control"]["description"]
     assert by_id["shared_geometry.three_rsms.mlp_shared"]["control"] is not None
+    assert "shuffled" in by_id["shared_geometry.main_grid.mlp_development_rises"]["control"]["description"]
+    assert all(c["control"] is not None for c in claims if c["gated"] and c["kind"] == "claim")
     assert by_id["shared_geometry.three_rsms.mlp_native_chance"]["kind"] == "check"
     assert not by_id["shared_geometry.three_rsms.mlp_native"]["gated"]

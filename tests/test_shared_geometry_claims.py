@@ -76,3 +76,40 @@ def test_empirical_p_values_are_two_sided_and_never_zero():
     assert p["a"] == pytest.approx(1 / 200)
     p = null_p_values(pd.Series({"a": -0.5}), null)
     assert p["a"] == pytest.approx((1 + np.sum(np.abs(np.linspace(-1, 1, 199)) >= 0.5)) / 200)
+
+
+def test_simulation_controls_unrelated_copies_do_not_align_and_identical_copies_align_natively():
+    from learnscope.analysis.xor_simulation import DEFAULTS, simulate
+
+    rows, _ = simulate({**DEFAULTS, "n_copies": 4, "hidden": 12, "epochs": 50, "n_per_cloud": 20}, 0)
+    t = pd.DataFrame(rows, columns=["sim", "transform", "space", "measure", "value"])
+    r = t[t["measure"] == "pearson"].set_index(["transform", "space"])["value"]
+    assert r[("identity", "native")] == pytest.approx(1.0)
+    for transform in ("permutation", "orthogonal"):
+        assert r[(f"{transform}_unrelated", "shared_probabilistic")] < 0.5 < r[(transform, "shared_probabilistic")]
+
+
+def grid_table(rise: float) -> pd.DataFrame:
+    """main_grid's metrics for family mlp, layers fc1 and out, points 0 and 1: development rises by ``rise``."""
+    rows = []
+    for point in (0, 1):
+        for layer in ("fc1", "out"):
+            for member in ["all", *map(str, SEEDS)]:
+                rows.append(("mlp", layer, point, point * 100, "development", member, 0.5 + rise * point))
+                rows.append(("mlp", layer, point, point * 100, "variance_explained", member, 0.8))
+                rows.append(("mlp", layer, point, point * 100, "variance_explained_deterministic", member, 0.9))
+            for pair in ("0-1", "0-2", "1-2"):
+                rows.append(("mlp", layer, point, point * 100, "consistency", pair, 0.6 + 0.1 * point))
+    return pd.DataFrame(rows, columns=["family", "layer", "point", "step", "metric", "member", "value"])
+
+
+@pytest.mark.parametrize("shuffled_rise, passes", [(-0.02, True), (0.3, False)])
+def test_development_rises_only_when_shuffled_label_networks_do_not(tmp_path, shuffled_rise, passes):
+    (tmp_path / "control").mkdir()
+    grid_table(0.4).to_csv(tmp_path / "mlp.csv", index=False)
+    grid_table(shuffled_rise).to_csv(tmp_path / "control" / "mlp.csv", index=False)
+    options = {"controls": ["out"], "claims": {**CLAIMS, "ve_lower_family": "resnet", "ve_lower_layers": ["block1"], "ve_higher_family": "convnet"}}
+    claims = FIGURES["shared_geometry"]["main_grid"]([str(tmp_path / "mlp.csv"), str(tmp_path / "control" / "mlp.csv")], str(tmp_path / "g.png"), options)
+    dev = {c.id: c for c in claims}["shared_geometry.main_grid.mlp_development_rises"]
+    assert dev.value == pytest.approx(0.4) and dev.control.value == pytest.approx(shuffled_rise)
+    assert dev.passed is passes and "shuffled" in dev.control.description

@@ -45,7 +45,7 @@ _OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt
 # source and kind and every gated claim of kind "claim" its negative control; the set only shrinks.
 CONTRACT_V1_STUDIES = frozenset({
     "prospective_configuration", "neural_mechanics", "robust_rnn",
-    "identify_rules", "shared_geometry", "cross_study",
+    "identify_rules",
 })
 
 

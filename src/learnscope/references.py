@@ -83,6 +83,7 @@ def check_references(cfg: dict) -> list[str]:
     _shuffled_control(cfg, "rule_zoo", out)
 
     sg = cfg["shared_geometry"]
+    _shuffled_control(cfg, "shared_geometry", out)
     families = sg["families"]
     for fam, spec in families.items():
         out.layers(f"shared_geometry.families.{fam}.layers", spec["layers"], {fam: spec["model"]})

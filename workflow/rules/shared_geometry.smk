@@ -1,26 +1,29 @@
 # Study `shared_geometry` (Lu et al. 2018): per family, N seeds of one architecture recorded on the same
-# held-out images; SRM + RSA per family; the XOR copies simulation; five figures.
+# held-out images; SRM + RSA per family, and per family trained on shuffled labels (the control); the XOR
+# copies simulation; five figures.
 
 from learnscope.studies.shared_geometry import plan as shared_geometry_plan
 
 SG = config["shared_geometry"]
 SG_RUNS = {family: run_files(runs) for family, runs in shared_geometry_plan.runs(config).items()}
+SG_CONTROL_RUNS = {family: run_files(runs) for family, runs in shared_geometry_plan.control_runs(config).items()}
 FIGURES["shared_geometry"] = shared_geometry_plan.figures(config)
 
 
 rule shared_geometry_family:
     input:
-        lambda wc: SG_RUNS[wc.family],
+        lambda wc: (SG_CONTROL_RUNS if wc.trained == "control/" else SG_RUNS)[wc.family],
     output:
-        table="results/shared_geometry/{family}.csv",
-        arrays="results/shared_geometry/{family}.npz",
+        table="results/shared_geometry/{trained}{family}.csv",
+        arrays="results/shared_geometry/{trained}{family}.npz",
     wildcard_constraints:
+        trained="(control/)?",
         family="|".join(SG["families"]),
     params:
         options=lambda wc: json.dumps({"family": wc.family, "layers": SG["families"][wc.family]["layers"], **SG["analysis"]}, sort_keys=True),
         code=analysis_digest("shared-geometry"),
     log:
-        "logs/shared_geometry/{family}.log",
+        "logs/shared_geometry/{trained}{family}.log",
     threads: 1
     resources:
         mem_mb=3000,

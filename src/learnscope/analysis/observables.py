@@ -26,7 +26,10 @@ flattened and individual synapses subsampled; activations are subsampled along t
 examples kept). For ``gradavg`` a subset S_in of input units and S_out of output units is kept:
 g_n = (1/|S_out|) Σ_{j∈S_out} Σ_{i∈S_in} ∂y_j/∂x_i, and noise on each of the |S_out||S_in| Jacobian
 entries sums to N(0, σ²|S_in|/|S_out|) added to g_n. A unit subset is ``fraction`` (ceil(f·n) units) or
-``count`` (min(k, n) units) of a layer's n units.
+``count`` (min(k, n) units) of a layer's n units. ``relative_noise`` r instead of ``noise`` scales the
+noise to the quantity measured: σ = r · s.d. of that layer's measured elements over all record points
+(weights, activations and g each their own), a control for the absolute σ, which is small next to
+activations and large next to weights.
 
 **Layer position** (``group_layers``): the L ordered layers fall in 3 groups of ⌊L/3⌋ (early, middle),
 the deep group takes the remainder.
@@ -124,8 +127,16 @@ def measure_activations(a: np.ndarray, spec: dict, seed) -> np.ndarray:
     return _noisy(kept, spec, [*seed, 3])
 
 
+def noise_sd(x: np.ndarray, spec: dict) -> float:
+    """The measurement noise s.d. for the measured elements ``x``: ``noise``, or ``relative_noise`` times
+    the s.d. of ``x`` (0 when neither is set)."""
+    if "relative_noise" in spec:
+        return float(spec["relative_noise"]) * float(np.std(x))
+    return float(spec.get("noise", 0.0))
+
+
 def _noisy(x: np.ndarray, spec: dict, seed) -> np.ndarray:
-    sigma = float(spec.get("noise", 0.0))
+    sigma = noise_sd(x, spec)
     if sigma == 0.0:
         return x.astype(np.float64)
     return x + np.random.default_rng(seed).normal(0.0, sigma, size=x.shape)
@@ -230,13 +241,15 @@ def run_observables(path: str | Path, dataset, variants: dict[str, dict]) -> tup
     acts = {n: np.stack(v) for n, v in acts.items()}
     out: dict[str, np.ndarray] = {}
     for v, spec in variants.items():
-        seed, sigma = int(spec.get("seed", 0)), float(spec.get("noise", 0.0))
+        seed = int(spec.get("seed", 0))
         layers = []
         for i, n in enumerate(names):
             g = np.stack(grads[v][n])
+            s_in, s_out = subsets[v][n]
+            # relative noise: r times g's own s.d.; absolute: the Jacobian entries' noise summed over S_in, / |S_out|
+            sigma = noise_sd(g, spec) if "relative_noise" in spec else noise_sd(g, spec) * math.sqrt(len(s_in) / len(s_out))
             if sigma:
-                s_in, s_out = subsets[v][n]
-                g = g + np.random.default_rng([seed, i, 6]).normal(0.0, sigma * math.sqrt(len(s_in) / len(s_out)), size=g.shape)
+                g = g + np.random.default_rng([seed, i, 6]).normal(0.0, sigma, size=g.shape)
             layers.append(layer_observables(measure_weights(kernels[n], spec, [seed, i]), measure_activations(acts[n], spec, [seed, i]), g))
         out[v] = np.stack(layers)
     return {"layers": names, "config": cfg, "steps": steps, "test_acc": final_acc}, out

@@ -9,9 +9,15 @@ prepended; the Conv1D model sees it as n_obs + 3 channels over T time points.
 **Splits** (``get_splits``): ``n_splits`` category-balanced splits from ``RandomState(seed)``: per class,
 ``round(test_fraction · m)`` test items drawn at random and the rest (up to m, the smallest class count)
 for training, so train/test are 75/25 per class. The **network-level** split (a control the paper lacks)
-holds out whole network configurations (architecture, task, batch size, seeds): all four rules' networks
-of a held-out configuration are test items, so no layer of a test network — nor its initialisation — is
-seen in training. Held-out architecture / task splits train on one pool and test on another.
+holds out whole initialisations: the initial weights (and FA/IA's B) depend only on the architecture and
+the model seed (``torch.manual_seed(seed)`` before the build; the tasks share input and output widths), so
+networks are grouped by (architecture, model seed) across tasks, batch sizes, data seeds and rules, and a
+held-out group's networks are all test items: no layer of a test network, nor its initialisation, is seen
+in training. Held-out architecture / task splits train on one pool and test on another.
+
+**Negative control** (``shuffled``): within each network configuration (architecture, task, batch size,
+seeds) the four rules' labels are permuted at random, so every configuration still holds one network of
+each label and the labels carry no rule; a classifier scored on these labels must sit at chance.
 
 **Model selection** (``run_cv``): on each train split, ``StratifiedKFold(5)`` over the classifier's grid,
 the best mean validation accuracy is refit on the whole train split and scored on the test split.
@@ -24,6 +30,7 @@ balanced accuracy (TPR + TNR)/2 and d' = Φ⁻¹(TPR) − Φ⁻¹(FPR) clipped t
 from __future__ import annotations
 
 import itertools
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -92,17 +99,57 @@ def balanced_splits(labels: np.ndarray, n_splits: int, test_fraction: float = 0.
     return out
 
 
-def network_splits(labels: np.ndarray, configs: np.ndarray, n_splits: int, test_fraction: float = 0.25, seed: int = 0):
-    """Splits over network configurations: ``round(test_fraction·K)`` of the K configurations (each
-    trained by every rule) go wholly to test, the rest to train; no network is in both."""
-    keys = np.unique(configs)
-    n_test = max(1, int(round(test_fraction * len(keys))))
+def network_splits(labels: np.ndarray, groups: np.ndarray, n_splits: int, test_fraction: float = 0.25, seed: int = 0):
+    """Splits over network groups (e.g. initialisations): ``round(test_fraction·K)`` (at least 1) of the K
+    groups (each trained by every rule) go wholly to test, the rest to train; no group is in both."""
+    keys = np.unique(groups)
+    if len(keys) < 2:
+        raise ConfigError(f"identify_rules: a network-level split needs at least 2 network groups (initialisations); the dataset has {len(keys)}")
+    n_test = min(len(keys) - 1, max(1, int(round(test_fraction * len(keys)))))
     rng = np.random.RandomState(seed)
     out = []
     for _ in range(n_splits):
         held = set(rng.permutation(keys)[:n_test])
-        is_test = np.array([c in held for c in configs])
+        is_test = np.isin(groups, list(held))
         out.append((np.flatnonzero(~is_test), np.flatnonzero(is_test)))
+    return out
+
+
+def initialisation_groups(X0: np.ndarray, networks: np.ndarray) -> np.ndarray:
+    """One group label per row: networks are joined when any of their layers starts from the same weights.
+
+    ``X0``: (N, k) weight statistics of each row (one layer of one network) at the first record point;
+    rows with equal statistics (to 10 significant digits) share an initialisation. This catches what the
+    model seed alone does not: all four rules share each initialisation, a ReLU and a tanh MLP of the
+    same widths start alike, and MLPs of different depths share their first layer's initial weights."""
+    parent = {n: n for n in np.unique(networks)}
+
+    def root(n):
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    first: dict[tuple, str] = {}
+    for net, row in zip(networks, X0):
+        key = tuple(float(f"{v:.10g}") for v in row)
+        other = first.setdefault(key, net)
+        parent[root(net)] = root(other)
+    return np.array([root(n) for n in networks])
+
+
+def shuffled_labels(labels: np.ndarray, configs: np.ndarray, networks: np.ndarray, seed: int = 0) -> np.ndarray:
+    """The negative control's labels: within each network configuration the networks' labels are
+    permuted at random (``RandomState(seed)``), every layer of a network keeping its network's new label;
+    each configuration still holds one network per label, and the labels carry no rule."""
+    rng = np.random.RandomState(seed)
+    out = labels.copy()
+    for c in np.unique(configs):
+        rows = configs == c
+        nets, first = np.unique(networks[rows], return_index=True)
+        perm = rng.permutation(labels[rows][first])
+        for net, lab in zip(nets, perm):
+            out[networks == net] = lab
     return out
 
 
@@ -289,6 +336,8 @@ class Study:
         self.position = self.meta["position"].astype(int)
         m = self.meta
         self.configs = np.array([f"{a}|{t}|{b}|{s}|{ds}" for a, t, b, s, ds in zip(m["arch"], m["task"], m["batch_size"], m["seed"], m["data_seed"])])
+        weights = [OBS_KEYS.index(k) for k in FEATURE_SETS["weights"]]
+        self.init_groups = initialisation_groups(self.X["clean"][:, 0, weights], m["network"])
         self.n_times = self.X["clean"].shape[1]
         self.opt = options
         self.threads = int(options.get("threads", 1))
@@ -296,25 +345,58 @@ class Study:
     def design(self, feature_set: str, variant: str = "clean", times=None) -> np.ndarray:
         return features(self.X[variant], self.position, FEATURE_SETS[feature_set], times)
 
-    def score(self, classifier: str, grid: dict, X: np.ndarray, splits, n_times: int, **labels) -> list[dict]:
-        rows = evaluate(classifier, grid, X, self.y, splits, n_times, int(self.opt["folds"]), self.threads)
+    def score(self, classifier: str, grid: dict, X: np.ndarray, splits, n_times: int, y: np.ndarray | None = None, **labels) -> list[dict]:
+        y = self.y if y is None else y
+        rows = evaluate(classifier, grid, X, y, splits, n_times, int(self.opt["folds"]), self.threads)
         return [{**labels, "classifier": classifier, **r} for r in rows]
 
-    def layer_splits(self, n: int | None = None):
-        return balanced_splits(self.y, n or int(self.opt["splits"]), float(self.opt["test_fraction"]), int(self.opt["split_seed"]))
+    def layer_splits(self, n: int | None = None, labels: np.ndarray | None = None):
+        y = self.y if labels is None else labels
+        return balanced_splits(y, n or int(self.opt["splits"]), float(self.opt["test_fraction"]), int(self.opt["split_seed"]))
+
+    def network_splits(self, keep: np.ndarray | None = None):
+        """Splits holding out whole initialisation groups (of the rows ``keep``, default all)."""
+        groups = self.init_groups if keep is None else self.init_groups[keep]
+        return network_splits(self.y, groups, int(self.opt["splits"]), float(self.opt["test_fraction"]), int(self.opt["split_seed"]))
+
+    def shuffled(self) -> np.ndarray:
+        return shuffled_labels(self.y, self.configs, self.meta["network"], int(self.opt["split_seed"]))
 
 
 def exp_accuracy(s: Study) -> list[dict]:
-    """Fig. 2: every classifier (its grid) x feature set, layer-level splits; plus RF on all statistics
-    with the network-level split."""
+    """Fig. 2: every classifier (its grid) x feature set, layer-level splits; RF on all statistics with
+    the network-level split (whole initialisations held out); the negative control: RF (its grid) on
+    every feature set with the networks' labels shuffled within each configuration (split_kind
+    ``shuffled_labels``, layer-level splits of the shuffled labels)."""
     rows = []
     splits = s.layer_splits()
     for clf, grid in s.opt["classifiers"].items():
         for fs in FEATURE_SETS:
             rows += s.score(clf, grid, s.design(fs), splits, s.n_times, feature_set=fs, split_kind="layer", condition="full")
-    net = network_splits(s.y, s.configs, int(s.opt["splits"]), float(s.opt["test_fraction"]), int(s.opt["split_seed"]))
-    rows += s.score("rf", s.opt["classifiers"]["rf"], s.design("all"), net, s.n_times, feature_set="all", split_kind="network", condition="full")
-    return rows
+    rf = s.opt["classifiers"]["rf"]
+    if len(np.unique(s.init_groups)) >= 2:
+        rows += s.score("rf", rf, s.design("all"), s.network_splits(), s.n_times, feature_set="all", split_kind="network", condition="full")
+    else:
+        print("identify_rules: the dataset holds one initialisation; no network-level split", file=sys.stderr)
+    fake = s.shuffled()
+    for fs in FEATURE_SETS:
+        rows += s.score("rf", rf, s.design(fs), s.layer_splits(labels=fake), s.n_times, y=fake, feature_set=fs, split_kind="shuffled_labels", condition="full")
+    return rows + accuracy_floor_rows(s)
+
+
+def accuracy_floor_rows(s: Study) -> list[dict]:
+    """Confound control: RF (its grid) on all statistics, layer-level splits, on the networks whose final
+    test accuracy reaches ``classify.accuracy_floor`` only (split_kind ``accuracy_floor``), so the rule is
+    not told by how well a network trained. None when a rule has too few such layers for a split."""
+    floor = s.opt.get("accuracy_floor")
+    if floor is None:
+        return []
+    pool = s.meta["test_acc"] >= float(floor)
+    try:
+        splits = balanced_splits(s.y, int(s.opt["splits"]), float(s.opt["test_fraction"]), int(s.opt["split_seed"]), pool=pool)
+    except ConfigError:
+        return []
+    return s.score("rf", s.opt["classifiers"]["rf"], s.design("all"), splits, s.n_times, feature_set="all", split_kind="accuracy_floor", condition=f"test_acc >= {floor}")
 
 
 def exp_importance(s: Study) -> list[dict]:
@@ -394,14 +476,20 @@ def shared_architectures(y: np.ndarray, arch: np.ndarray) -> np.ndarray:
 def exp_classes(s: Study) -> list[dict]:
     """Cross-study (learnscope's own; issue 10): the rules of ``classify.rules`` (e.g. the study's four and
     predictive coding) as classes; RF with its grid on every feature set, layer-level splits, on the rows
-    of the architectures every rule was trained on."""
+    of the architectures every rule was trained on; and on all statistics the network-level split (whole
+    initialisations held out, as identify_rules' control)."""
     keep = shared_architectures(s.y, s.meta["arch"])
     y = s.y[keep]
-    splits = balanced_splits(y, int(s.opt["splits"]), float(s.opt["test_fraction"]), int(s.opt["split_seed"]))
+    layer = balanced_splits(y, int(s.opt["splits"]), float(s.opt["test_fraction"]), int(s.opt["split_seed"]))
+    runs = [(fs, "layer", layer) for fs in FEATURE_SETS]
+    if len(np.unique(s.init_groups[keep])) >= 2:  # one initialisation (e.g. one seed of one MLP): no such split
+        runs.append(("all", "network", s.network_splits(keep)))
+    else:
+        print("identify_pc: the shared architectures hold one initialisation; no network-level split", file=sys.stderr)
     rows = []
-    for fs in FEATURE_SETS:
+    for fs, kind, splits in runs:
         fits = evaluate("rf", s.opt["classifiers"]["rf"], s.design(fs)[keep], y, splits, s.n_times, int(s.opt["folds"]), s.threads)
-        rows += [{"feature_set": fs, "split_kind": "layer", "condition": "shared_architectures", "classifier": "rf", **r} for r in fits]
+        rows += [{"feature_set": fs, "split_kind": kind, "condition": "shared_architectures", "classifier": "rf", **r} for r in fits]
     return rows
 
 

@@ -11,6 +11,11 @@ Gaussian ``copy_noise``. An SRM with k = ``hidden`` is fitted on the training po
 test points the truth is the mean within-copy RSM and the LOO inter-copy RSM is scored native and in
 the shared space by Pearson r and (correctly, unlike the original's native "tau") Kendall tau-b, over
 all entries of the matrices as in the original.
+
+Negative controls (``CONTROLS``, drawn after the transforms so that their numbers do not change):
+``<transform>_unrelated`` copies are made the same way from the network's activity with its points
+shuffled independently per copy (in the training and the test points alike), so they share no geometry
+for the SRM to find; ``identity`` copies are the network itself, so they are aligned natively.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ DEFAULTS = {
     "seed": 0,
 }
 TRANSFORMS = ("permutation", "orthogonal")
+CONTROLS = ("permutation_unrelated", "orthogonal_unrelated", "identity")
 
 
 def xor_data(rng: np.random.Generator, n_per_cloud: int, noise_sd: float, offset: float) -> tuple[np.ndarray, np.ndarray]:
@@ -69,7 +75,9 @@ def train_hidden(x_tr: np.ndarray, y_tr: np.ndarray, x_te: np.ndarray, y_te: np.
 
 
 def copy_maps(rng: np.random.Generator, transform: str, m: int, n: int) -> list[np.ndarray]:
-    """``n`` m x m maps: permutation matrices or Q factors of QR(U[0,1))."""
+    """``n`` m x m maps: permutation matrices, Q factors of QR(U[0,1)), or identities."""
+    if transform == "identity":
+        return [np.eye(m)] * n
     if transform == "permutation":
         return [np.eye(m)[rng.permutation(m)] for _ in range(n)]
     if transform == "orthogonal":
@@ -90,11 +98,13 @@ def simulate(o: dict, sim: int) -> tuple[list[tuple], dict]:
     rows = [(sim, "none", "model", "test_acc", acc)]
     mats = {}
     m = h_tr.shape[0]
-    for transform in TRANSFORMS:
-        maps = copy_maps(rng, transform, m, int(o["n_copies"]))
+    for transform in TRANSFORMS + CONTROLS:
+        base, _, unrelated = transform.partition("_")
+        maps = copy_maps(rng, base, m, int(o["n_copies"]))
         noise = float(o["copy_noise"])
-        tr = [q @ h_tr + noise * rng.standard_normal(h_tr.shape) for q in maps]
-        te = [q @ h_te + noise * rng.standard_normal(h_te.shape) for q in maps]
+        points = (lambda h: h[:, rng.permutation(h.shape[1])]) if unrelated else (lambda h: h)
+        tr = [q @ points(h_tr) + noise * rng.standard_normal(h_tr.shape) for q in maps]
+        te = [q @ points(h_te) + noise * rng.standard_normal(h_te.shape) for q in maps]
         truth = rsa.within_rsms(te).mean(0)
         spaces = {"native": rsa.loo_inter_rsms(te).mean(0)}
         for variant in ("probabilistic", "deterministic"):

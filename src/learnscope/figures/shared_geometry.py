@@ -182,6 +182,15 @@ def three_rsms(inputs: list[str], out: str, options: dict) -> list[Claim]:
     return claims
 
 
+def _development_rise(table: pd.DataFrame, family: str, hidden: list[str]) -> float:
+    """Mean over ``hidden`` layers of the group development r(iRSM_shared(t), wRSM(T)) at the last record
+    point minus at the first (NaN for a family the table lacks)."""
+    d = table[(table["family"] == family) & (table["metric"] == "development") & (table["member"] == "all") & table["layer"].isin(hidden)]
+    if d.empty:
+        return float("nan")
+    return float(d[d["point"] == d["point"].max()]["value"].mean() - d[d["point"] == d["point"].min()]["value"].mean())
+
+
 def _ve(per: pd.DataFrame, family: str, layers: list[str], last: bool) -> pd.Series:
     """Variance explained by the shared response per network (mean over ``layers``) at the family's last
     record point, or its first (the untrained networks)."""
@@ -193,11 +202,13 @@ def main_grid(inputs: list[str], out: str, options: dict) -> list[Claim]:
     """Per family (columns): development r(iRSM_shared(t), wRSM(T)) over training per layer; variance
     explained by the mean shared response per layer; pairwise wRSM consistency per layer (final point).
 
-    Claims: development rises (gated, per family: mean over hidden layers of r(T) - r(0) > 0); the
-    middle layers of ``ve_lower_family`` are explained less than ``ve_higher_family``'s hidden layers
-    (gated); wRSM consistency rises with training (reported).
+    Claims: development rises (gated, per family: mean over hidden layers of r(T) - r(0) > 0; control:
+    the same rise for the family trained on shuffled labels, the tables under ``control/`` among the
+    inputs); the middle layers of ``ve_lower_family`` are explained less than ``ve_higher_family``'s
+    hidden layers (gated; control: the untrained networks); wRSM consistency rises with training (reported).
     """
-    table = _tables(inputs)
+    table = _tables([p for p in inputs if Path(p).parent.name != "control"])
+    shuffled = _tables([p for p in inputs if Path(p).parent.name == "control"])
     controls, thr = options["controls"], options["claims"]
     families = list(dict.fromkeys(table["family"]))
     summary = pd.concat([_group(table, m) for m in ("development", "variance_explained", "variance_explained_deterministic", "consistency")], ignore_index=True)
@@ -232,12 +243,12 @@ def main_grid(inputs: list[str], out: str, options: dict) -> list[Claim]:
         dev = f[(f["metric"] == "development") & f["layer"].isin(hidden)]
         first, last = dev["point"].min(), dev["point"].max()
         rise = dev[dev["point"] == last].groupby("member")["value"].mean() - dev[dev["point"] == first].groupby("member")["value"].mean()
-        grp = table[(table["family"] == fam) & (table["metric"] == "development") & (table["member"] == "all") & table["layer"].isin(hidden)]
-        value = float(grp[grp["point"] == last]["value"].mean() - grp[grp["point"] == first]["value"].mean())
         claims.append(check(f"shared_geometry.main_grid.{fam}_development_rises", "main_grid",
                             f"{fam}: r(iRSM_shared(t), final wRSM) rises over training (mean over hidden layers of r(end) - r(init) > 0)",
-                            value, ">", 0.0, spread=_sd(rise), kind="claim", source="paper",
-                            source_ref="Lu et al. 2018, Fig. 4 top row (development over training)"))
+                            _development_rise(table, fam, hidden), ">", 0.0, spread=_sd(rise), kind="claim", source="paper",
+                            source_ref="Lu et al. 2018, Fig. 4 top row (development over training)",
+                            control=("the same family trained on shuffled training labels (shared_geometry.control)",
+                                     _development_rise(shuffled, fam, hidden))))
         con = f[(f["metric"] == "consistency") & f["layer"].isin(hidden)]
         c_rise = con[con["point"] == con["point"].max()].groupby("member")["value"].mean() - con[con["point"] == con["point"].min()].groupby("member")["value"].mean()
         claims.append(check(f"shared_geometry.main_grid.{fam}_consistency_rises", "main_grid",
@@ -264,8 +275,10 @@ def simulation(inputs: list[str], out: str, options: dict) -> list[Claim]:
     within-copy RSM, native vs SRM-shared, linear (Pearson) and rank (Kendall tau-b), mean ± s.d. over
     simulations; and the first simulation's matrices (orthogonal copies).
 
-    Claims (gated, per transform): shared r >= threshold, |native r| <= threshold; reported: shared
-    Kendall tau exceeds native, and the deterministic SRM's shared r.
+    Claims (gated, per transform): shared r >= threshold, its control the same copies made from the
+    network's activity with its points shuffled per copy (no shared geometry for the SRM to find);
+    |native r| <= threshold, its control identical copies (aligned natively); reported: shared Kendall tau
+    exceeds native, and the deterministic SRM's shared r.
     """
     table = pd.read_csv(inputs[0])
     arrays = np.load(inputs[1])
@@ -295,6 +308,7 @@ def simulation(inputs: list[str], out: str, options: dict) -> list[Claim]:
     save(fig, out, summary)
 
     claims = []
+    mean_r = lambda transform, space: float(sims[(sims["transform"] == transform) & (sims["space"] == space) & (sims["measure"] == "pearson")]["value"].mean())
     for transform in ("permutation", "orthogonal"):
         s = sims[sims["transform"] == transform]
         val = lambda space, m: s[(s["space"] == space) & (s["measure"] == m)].set_index("sim")["value"]
@@ -302,11 +316,14 @@ def simulation(inputs: list[str], out: str, options: dict) -> list[Claim]:
         claims.append(check(f"shared_geometry.simulation.{transform}_shared", "simulation",
                             f"{transform} copies: after SRM the inter-copy RSM matches the within-copy RSM (mean Pearson r over simulations)",
                             float(shared.mean()), ">=", thr["sim_shared_min_r"], spread=_sd(shared),
-                            kind="claim", source="paper", source_ref=f"{SIM_REF}; bound {thr['sim_shared_min_r']}: learnscope"))
+                            kind="claim", source="paper", source_ref=f"{SIM_REF}; bound {thr['sim_shared_min_r']}: learnscope",
+                            control=(f"{transform} copies of the network with its points shuffled per copy (no shared geometry)",
+                                     mean_r(f"{transform}_unrelated", "shared_probabilistic"))))
         claims.append(check(f"shared_geometry.simulation.{transform}_native", "simulation",
                             f"{transform} copies: natively the inter-copy RSM does not match (|mean Pearson r| over simulations)",
                             abs(float(native.mean())), "<=", thr["sim_native_max_abs_r"], spread=_sd(native),
-                            kind="claim", source="paper", source_ref=f"{SIM_REF}; bound {thr['sim_native_max_abs_r']}: learnscope"))
+                            kind="claim", source="paper", source_ref=f"{SIM_REF}; bound {thr['sim_native_max_abs_r']}: learnscope",
+                            control=("identical copies (no transform: aligned natively)", abs(mean_r("identity", "native")))))
         gap = val("shared_probabilistic", "kendall") - val("native", "kendall")
         claims.append(check(f"shared_geometry.simulation.{transform}_rank", "simulation",
                             f"{transform} copies: rank similarity (Kendall tau-b) shared minus native > 0",

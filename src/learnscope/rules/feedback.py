@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from learnscope.errors import ConfigError
 from learnscope.rules.gradient import GradientRule
 
 
@@ -180,3 +182,94 @@ class InformationAlignment(FeedbackAlignment):
     def backward(self, model: nn.Module, loss: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> None:
         loss.backward()
         self.alignment_loss(model).backward()
+
+
+class FeedbackDiagnostics:
+    """Tracker ``feedback`` (``record.trackers``): how far B is from W and from its own fixed point.
+
+    Per feedback layer (by module name) at every record point: ``b_norm`` = ‖B‖_F, ``w_norm`` = ‖W‖_F,
+    ``cos_b_w`` = ⟨B, W⟩_F / (‖B‖‖W‖) (1: a weight mirror; FA's W aligns with a fixed B), and for
+    information alignment's dense layers ``bstar_norm`` and ``cos_b_bstar``, B's stationary point under
+    the layer-local loss and the optimiser's L2 weight decay λ on B:
+    0 = −α C_px + 2β C_pp B + (2γ + λ) B  =>  B* = α (2β C_pp + (2γ + λ) I)⁻¹ C_px, with
+    C_px = E[p xᵀ] = W S + b μᵀ and C_pp = E[p pᵀ] = W S Wᵀ + W μ bᵀ + b μᵀ Wᵀ + b bᵀ for p = W x + b,
+    S = E[x xᵀ] and μ = E[x] the layer's training inputs since the previous record point and W, b the
+    current weights (Kunin et al. 2020's R_IA, ``InformationAlignment.alignment_loss``). cos(B, B*) → 1 says
+    B has converged to what IA's loss asks of it. NaN where undefined: B* before any step, for conv
+    layers (their null term R = conv_transpose(P, B) has no closed form here) and for FA (no B loss)."""
+
+    name = "feedback"
+
+    def __init__(self, model: nn.Module, rule):
+        self.layers = {n: m for n, m in model.named_modules() if isinstance(m, (FALinear, FAConv2d))}
+        if not self.layers:
+            raise ConfigError("record.trackers: 'feedback' needs a feedback-alignment or information-alignment rule (no layer has feedback weights B)")
+        self.rule = rule
+        self.learn = isinstance(rule, InformationAlignment)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.sums = {n: None for n, m in self.layers.items() if isinstance(m, FALinear)}
+        self.count = 0
+
+    def before_step(self) -> None:
+        pass
+
+    def after_step(self, res) -> None:
+        if not self.learn:
+            return
+        for n in self.sums:
+            x = self.layers[n].last_input
+            if x is None:
+                continue
+            x = x.reshape(-1, x.shape[-1]).double()
+            s = (x.T @ x, x.sum(0), x.shape[0])
+            prev = self.sums[n]
+            self.sums[n] = s if prev is None else (prev[0] + s[0], prev[1] + s[1], prev[2] + s[2])
+
+    def state(self) -> dict:
+        return {"sums": self.sums}
+
+    def load_state(self, state: dict) -> None:
+        self.sums = state["sums"]
+
+    def _decay(self, layer: nn.Module) -> float:
+        """The optimiser's L2 weight decay on this layer's B."""
+        for g in self.rule.optimizer.param_groups:
+            if any(p is layer.feedback for p in g["params"]):
+                return float(g.get("weight_decay", 0.0))
+        return 0.0
+
+    def fixed_point(self, name: str) -> torch.Tensor | None:
+        """B* of dense layer ``name`` from the inputs seen since the previous record point (None: none seen)."""
+        if not self.learn or self.sums.get(name) is None:
+            return None
+        layer = self.layers[name]
+        xx, xs, n = self.sums[name]
+        S, mu = xx / n, xs / n
+        W = layer.weight.detach().double()
+        b = torch.zeros(W.shape[0], dtype=W.dtype) if layer.bias is None else layer.bias.detach().double()
+        c_px = W @ S + torch.outer(b, mu)
+        wm = W @ mu
+        c_pp = W @ S @ W.T + torch.outer(wm, b) + torch.outer(b, wm) + torch.outer(b, b)
+        alpha, beta, gamma = (float(self.rule.config.get(k, d)) for k, d in (("alpha", 2e-3), ("beta", 1e-3), ("gamma", 1e-3)))
+        lhs = 2 * beta * c_pp + (2 * gamma + self._decay(layer)) * torch.eye(len(c_pp), dtype=W.dtype)
+        return alpha * torch.linalg.solve(lhs, c_px)
+
+    def record(self) -> dict[str, np.ndarray]:
+        out = {}
+        for n, layer in self.layers.items():
+            B, W = layer.feedback.detach().double(), layer.weight.detach().double()
+            bstar = self.fixed_point(n) if n in self.sums else None
+            out[f"{n}/b_norm"] = np.float64(B.norm())
+            out[f"{n}/w_norm"] = np.float64(W.norm())
+            out[f"{n}/cos_b_w"] = np.float64(_cos(B, W))
+            out[f"{n}/bstar_norm"] = np.float64(np.nan if bstar is None else bstar.norm())
+            out[f"{n}/cos_b_bstar"] = np.float64(np.nan if bstar is None else _cos(B, bstar))
+        self._reset()
+        return out
+
+
+def _cos(a: torch.Tensor, b: torch.Tensor) -> float:
+    den = float(a.norm() * b.norm())
+    return float((a * b).sum()) / den if den > 0 else float("nan")

@@ -14,6 +14,7 @@ from torch import nn
 
 from learnscope.errors import ConfigError
 from learnscope.rules import LearningRule, StepResult
+from learnscope.rules.feedback import FeedbackDiagnostics
 from learnscope.train.symmetry import SymmetryTracker
 
 
@@ -56,4 +57,4 @@ class ParameterSampleTracker:
 
 
 # name -> tracker class
-TRACKERS = {cls.name: cls for cls in (SymmetryTracker, ParameterSampleTracker)}
+TRACKERS = {cls.name: cls for cls in (SymmetryTracker, ParameterSampleTracker, FeedbackDiagnostics)}

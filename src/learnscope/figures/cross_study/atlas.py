@@ -3,11 +3,14 @@
 Each figure of the study states, per rule, one key number as a reported claim with id
 ``cross_study.<figure>.<quantity>.<rule>`` (``rule`` a rule_zoo label) and its spread over seeds. The atlas
 collects those claims (and any other study's, e.g. the rule zoo's test accuracy) into one rules x analyses
-panel.
+panel. Each column states its spread (``spreads``: s.d. over seeds, or over classifier splits for the
+identification column) and the caption lists, for every rule whose settings differ between columns, the
+settings behind each column (``settings``: column -> rule -> spec), so a row is never silently two rules.
 """
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -45,6 +48,24 @@ def separation(values: np.ndarray, spreads: np.ndarray) -> float:
     return float(np.std(v, ddof=1) / np.mean(s))
 
 
+def differing_rules(settings: dict[str, dict[str, dict]], rules: list[str]) -> dict[str, dict[str, list[str]]]:
+    """Rules whose spec differs between the columns that train them: rule -> {spec (JSON): [columns]}."""
+    out = {}
+    for rule in rules:
+        specs: dict[str, list[str]] = {}
+        for col, by_rule in settings.items():
+            if rule in by_rule:
+                specs.setdefault(json.dumps(by_rule[rule], sort_keys=True), []).append(col)
+        if len(specs) > 1:
+            out[rule] = specs
+    return out
+
+
+def _spec_text(spec: str) -> str:
+    d = json.loads(spec)
+    return ", ".join(f"{k} {v}" for k, v in d.items() if k != "name")
+
+
 def atlas(inputs: list[str], out: str, options: dict) -> list[Claim]:
     """The atlas: rules x analyses, each cell a rule's key number ± its s.d. over seeds; colour is the value
     standardised within its column (which rule is high or low on each analysis); blank: does not apply.
@@ -70,7 +91,17 @@ def atlas(inputs: list[str], out: str, options: dict) -> list[Claim]:
     ax.set_xticks(range(len(columns)), [c.replace(" ", "\n", 1) if len(c) > 14 else c for c in columns], fontsize=7)
     ax.set_yticks(range(len(rules)), rules, fontsize=8)
     ax.tick_params(length=0)
-    ax.set_title("learnscope atlas: every analysis on every rule (mean ± s.d. over seeds; colour: z within column)", fontsize=8)
+    spreads = dict(options.get("spreads", {}))
+    by_split = [c for c in columns if spreads.get(c) == "splits"]
+    note = f"; {', '.join(by_split)}: ± s.d. over classifier splits" if by_split else ""
+    ax.set_title(f"learnscope atlas: every analysis on every rule (mean ± s.d. over seeds{note}; colour: z within column)", fontsize=8)
+    settings = dict(options.get("settings", {}))
+    differ = differing_rules(settings, rules)
+    lines = [f"{rule} differs by column: " + "; ".join(f"[{', '.join(cols)}] {_spec_text(spec)}" for spec, cols in specs.items()) for rule, specs in differ.items()]
+    if lines:
+        fig.text(0.0, -0.02, "\n".join(lines), fontsize=5.5, va="top", ha="left", wrap=True)
+    table["spread_over"] = table["column"].map(lambda c: spreads.get(c, "seeds"))
+    table["settings"] = [json.dumps(settings.get(c, {}).get(r), sort_keys=True) if r in settings.get(c, {}) else "" for c, r in zip(table["column"], table["rule"])]
     save(fig, out, table)
 
     out_claims = []
@@ -80,10 +111,27 @@ def atlas(inputs: list[str], out: str, options: dict) -> list[Claim]:
             check(
                 f"cross_study.atlas.{name}_separates_rules",
                 "atlas",
-                f"{col}: the rules differ by more than seed noise (between-rule s.d. / mean seed s.d. > 1)",
+                f"{col}: the rules differ by more than {'split' if spreads.get(col) == 'splits' else 'seed'} noise "
+                f"(between-rule s.d. / mean {'split' if spreads.get(col) == 'splits' else 'seed'} s.d. > 1; compare columns of one spread only)",
                 separation(value[col].to_numpy(dtype=float), spread[col].to_numpy(dtype=float)),
                 ">",
                 1.0,
+                gated=False,
+                kind="claim",
+                source="learnscope",
+                source_ref="the atlas's separation: between-rule s.d. over mean seed s.d.",
+            )
+        )
+    if settings:
+        out_claims.append(
+            check(
+                "cross_study.atlas.rules_with_one_definition",
+                "atlas",
+                "rules whose settings differ between atlas columns (a row that is several rules): "
+                + ("; ".join(f"{r} ({len(s)} settings)" for r, s in differ.items()) or "none"),
+                float(len(differ)),
+                "<=",
+                0.0,
                 gated=False,
             )
         )

@@ -85,6 +85,9 @@ def conservation(inputs: list[str], out: str, options: dict) -> list[Claim]:
                 thr,
                 spread=None if not np.isfinite(row.sd) else float(row.sd),
                 gated=False,
+                kind="claim",
+                source="theory",
+                source_ref="Kunin et al. 2021's SGD laws applied to every rule; threshold: learnscope",
             )
         )
     return claims

@@ -111,6 +111,7 @@ def dimensionality(inputs: list[str], out: str, options: dict) -> list[Claim]:
             f"cross_study.dimensionality.pr_last_hidden.{rule}", "dimensionality",
             f"{rule}: participation ratio of {claim_layer} (last hidden layer) after training < at initialisation (its mean over seeds, the threshold)",
             value, "<", float(e["initial"].mean()) if len(e) else float("nan"), spread=spread, gated=False,
+            kind="claim", source="paper", source_ref="Farrell et al. 2022: learning compresses the representation",
         ))
     for rule in tables:
         r = rnn[rnn["rule"] == rule]
@@ -120,5 +121,6 @@ def dimensionality(inputs: list[str], out: str, options: dict) -> list[Claim]:
             f"cross_study.dimensionality.rnn_pr_after.{rule}", "dimensionality",
             f"{rule} on the RNN ({options.get('rnn_task', 'robust_rnn task')}): PR at t = {eval_time} after training < before training (the threshold)",
             value, "<", float(before.mean()) if len(before) else float("nan"), spread=spread, gated=False,
+            kind="claim", source="paper", source_ref="Farrell et al. 2022: learning compresses the representation",
         ))
     return claims

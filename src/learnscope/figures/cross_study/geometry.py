@@ -73,5 +73,6 @@ def geometry(inputs: list[str], out: str, options: dict) -> list[Claim]:
             f"{rule}, layer {last}: SRM-aligned RSM similarity within the rule (other seeds) minus between rules (other seeds) > 0",
             float(d.mean()) if len(d) else float("nan"), ">", 0.0,
             spread=float(d.std(ddof=1)) if len(d) > 1 else None, gated=False,
+            kind="claim", source="learnscope", source_ref="Lu et al. 2018's SRM + RSA across rules",
         ))
     return claims

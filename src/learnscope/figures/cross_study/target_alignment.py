@@ -86,6 +86,9 @@ def target_alignment(inputs: list[str], out: str, options: dict) -> list[Claim]:
                     0.0,
                     spread=None if not math.isfinite(cell.loc[rule, "sd"]) else float(cell.loc[rule, "sd"]),
                     gated=False,
+                    kind="claim",
+                    source="paper",
+                    source_ref="Song et al. 2024, Fig. 3e (target alignment)",
                 )
             )
     return claims

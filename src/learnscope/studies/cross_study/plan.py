@@ -95,6 +95,22 @@ def claim_file(pattern: str) -> str:
     return f"results/{study}/claims/{figure}.json"
 
 
+def column_rules(cfg: dict, pattern: str) -> tuple[dict[str, dict], str]:
+    """The rule settings (rule_zoo label -> rule spec) behind an atlas column's claims, and the spread its
+    claims state (``seeds`` or ``splits``)."""
+    cs, ir = cfg["cross_study"], cfg["identify_rules"]
+    zoo = cfg["rule_zoo"]["rules"]
+    figure = ".".join(pattern.split(".")[:2])
+    if figure == "cross_study.identify_pc":
+        rules = {ir["rules"][r]["name"]: ir["rules"][r] for r in ir["classify"]["rules"]}
+        return {**rules, cs["identify_pc"]["label"]: cs["identify_pc"]["rule"]}, "splits"
+    if figure == "cross_study.target_alignment":
+        return dict(cs["target_alignment"]["rules"]), "seeds"
+    if figure == "cross_study.dimensionality" and "rnn" in pattern:
+        return {r: zoo[r] for r in cs["dimensionality"]["rnn"]["rules"]}, "seeds"
+    return {r: zoo[r] for r in cs["rules"]}, "seeds"
+
+
 def figures(cfg: dict) -> dict:
     cs, ir, rr = cfg["cross_study"], cfg["identify_rules"], cfg["robust_rnn"]
     dim, pc, ta = cs["dimensionality"], cs["identify_pc"], cs["target_alignment"]
@@ -135,6 +151,11 @@ def figures(cfg: dict) -> dict:
             "inputs": sorted({claim_file(p) for p in cs["atlas"]["columns"].values()}),
             # columns as [label, claim pattern] pairs: the figure rule serialises options with sorted keys, and the
             # panel keeps the order params.yaml gives
-            "options": {"rules": cs["rules"], "columns": [[label, p] for label, p in cs["atlas"]["columns"].items()]},
+            "options": {
+                "rules": cs["rules"],
+                "columns": [[label, p] for label, p in cs["atlas"]["columns"].items()],
+                "settings": {label: column_rules(cfg, p)[0] for label, p in cs["atlas"]["columns"].items()},
+                "spreads": {label: column_rules(cfg, p)[1] for label, p in cs["atlas"]["columns"].items()},
+            },
         },
     }

@@ -7,9 +7,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from learnscope.config import make_run
+from learnscope.record.identity import run_id
 
 OBSERVABLES = "results/identify_rules/observables.h5"
 EXPERIMENTS = ("accuracy", "importance", "access", "robustness", "generalisation")
+LEARNED_FEEDBACK = "information_alignment"  # its runs record the ``feedback`` tracker (B diagnostics)
+
+
+def record_spec(ir: dict, rule_spec: dict) -> dict:
+    """The study's record spec; information alignment's runs add the ``feedback`` tracker."""
+    if rule_spec["name"] != LEARNED_FEEDBACK:
+        return ir["record"]
+    return {**ir["record"], "trackers": [*ir["record"].get("trackers", []), "feedback"]}
 
 
 def runs(cfg: dict, rules: dict | None = None, model_kinds: list[str] | None = None) -> Iterator[dict]:
@@ -26,7 +35,7 @@ def runs(cfg: dict, rules: dict | None = None, model_kinds: list[str] | None = N
                         for data_seed in ir["data_seeds"]:
                             train = {**ir["train"], "batch_size": bs, "data_seed": data_seed}
                             yield make_run(cfg, dataset=spec["dataset"], model=ir["models"][model], rule=rule_spec, train=train,
-                                           record=ir["record"], seed=seed, rule_label=rule_label, model_label=model)
+                                           record=record_spec(ir, rule_spec), seed=seed, rule_label=rule_label, model_label=model)
 
 
 def data_files(cfg: dict) -> list[str]:
@@ -38,6 +47,9 @@ def figures(cfg: dict) -> dict:
     ir = cfg["identify_rules"]
     options = {**ir["claims"], **ir["figures"], "rules": ir["classify"]["rules"], "window": ir["classify"]["window"]}
     out = {"trajectories": {"inputs": [OBSERVABLES], "options": options}}
+    ia = [f"results/runs/{run_id(r)}.h5" for r in runs(cfg) if r["rule"]["name"] == LEARNED_FEEDBACK]
+    if ia:
+        out["feedback"] = {"inputs": ia, "options": {**options, "feedback_lr": {k: v.get("feedback_lr") for k, v in ir["rules"].items() if v["name"] == LEARNED_FEEDBACK}}}
     for experiment in EXPERIMENTS:
         extra = {"variants": ir["observables"]["variants"]} if experiment == "robustness" else {}
         out[experiment] = {"inputs": [f"results/identify_rules/{experiment}.csv"], "options": {**options, **extra}}

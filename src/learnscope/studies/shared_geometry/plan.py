@@ -1,5 +1,7 @@
 """Study ``shared_geometry`` (Lu et al. 2018): per family, N seeds of one architecture recorded on the same
-held-out images; SRM + RSA per family (a table and arrays each); the XOR copies simulation; five figures."""
+held-out images; SRM + RSA per family (a table and arrays each); the same families trained on shuffled
+training labels (``shared_geometry.control``, the development claims' negative control, analysed the
+same way under ``results/shared_geometry/control/``); the XOR copies simulation; five figures."""
 
 from __future__ import annotations
 
@@ -13,12 +15,19 @@ def runs(cfg: dict) -> dict[str, list[dict]]:
     return family_runs(cfg, "shared_geometry")
 
 
-def table(family: str) -> str:
-    return f"results/shared_geometry/{family}.csv"
+def control_runs(cfg: dict) -> dict[str, list[dict]]:
+    """family -> its runs on ``shared_geometry.control.dataset`` (the study's dataset with its training
+    labels shuffled, checked by learnscope.references), one per ``control.seeds``."""
+    sec = cfg["shared_geometry"]
+    return family_runs({**cfg, "shared_geometry": {**sec, **sec["control"]}}, "shared_geometry")
 
 
-def arrays(family: str) -> str:
-    return f"results/shared_geometry/{family}.npz"
+def table(family: str, control: bool = False) -> str:
+    return f"results/shared_geometry/{'control/' if control else ''}{family}.csv"
+
+
+def arrays(family: str, control: bool = False) -> str:
+    return f"results/shared_geometry/{'control/' if control else ''}{family}.npz"
 
 
 def figures(cfg: dict) -> dict:
@@ -29,7 +38,10 @@ def figures(cfg: dict) -> dict:
             "inputs": [arrays(fig["three_rsms"]["family"]), *tables],
             "options": {**fig["three_rsms"], "controls": sg["controls"], "claims": sg["claims"]},
         },
-        "main_grid": {"inputs": tables, "options": {"controls": sg["controls"], "claims": sg["claims"]}},
+        "main_grid": {
+            "inputs": [*tables, *(table(f, control=True) for f in sg["families"])],
+            "options": {"controls": sg["controls"], "claims": sg["claims"]},
+        },
         "simulation": {"inputs": SIMULATION, "options": {"claims": sg["claims"], "n_copies": sg["simulation"]["n_copies"]}},
         "class_rsms": {"inputs": [arrays(fig["class_rsms"]["family"])], "options": {**fig["class_rsms"], "controls": sg["controls"]}},
         "trajectories": {"inputs": [arrays(fig["trajectories"]["family"])], "options": fig["trajectories"]},

@@ -1,4 +1,5 @@
-"""rule_zoo's negative control: every rule trained on the dataset with its training labels shuffled."""
+"""Negative controls trained on shuffled training labels: rule_zoo's (every rule) and shared_geometry's
+(every family), each on the study's dataset with its training labels permuted."""
 
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from learnscope.data.prepare import prepare, shuffled_labels
 from learnscope.errors import ConfigError
 from learnscope.record.identity import run_id
 from learnscope.studies.rule_zoo import plan
+from learnscope.studies.shared_geometry import plan as sg_plan
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "workflow/schemas/params.schema.yaml"
@@ -48,3 +50,18 @@ def test_a_control_dataset_other_than_the_studys_own_is_refused():
     cfg["rule_zoo"]["control"]["dataset"] = "digits"   # labels intact: no control
     with pytest.raises(ConfigError, match="with shuffle_train_labels added"):
         validate_params(cfg, SCHEMA)
+
+
+@pytest.mark.parametrize("tier", [[], ["config/smoke.yaml"], ["config/paper.yaml"], ["config/paper.yaml", "config/paper_shape.yaml"]])
+def test_shared_geometry_control_trains_every_family_on_shuffled_labels(tier):
+    cfg = load_params(REPO / "params.yaml", [REPO / t for t in tier])
+    validate_params(cfg, SCHEMA)
+    runs, control = sg_plan.runs(cfg), sg_plan.control_runs(cfg)
+    assert list(control) == list(runs)
+    for family in runs:
+        assert [r["seed"] for r in control[family]] == cfg["shared_geometry"]["control"]["seeds"]
+        assert all(c["model"] == r["model"] and c["record"] == r["record"] for c, r in zip(control[family], runs[family]))
+        assert all("shuffle_train_labels" in c["dataset"] for c in control[family])
+        assert not {run_id(c) for c in control[family]} & {run_id(r) for r in runs[family]}
+    assert sg_plan.table("mlp", control=True) == "results/shared_geometry/control/mlp.csv"
+    assert sg_plan.table("mlp", control=True) in sg_plan.figures(cfg)["main_grid"]["inputs"]
