@@ -1,8 +1,7 @@
 """Run records against damage and crafted files: content digests, unsafe HDF5 structure, header bounds,
-a full disk, stale temporary files, the output cache's location."""
+stale temporary files, the output cache's location. A full disk: tests/test_faults.py."""
 
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -15,7 +14,7 @@ import pytest
 
 from learnscope.atomic import sweep_stale, temp_name
 from learnscope.config import make_run
-from learnscope.data import prepare, save_prepared
+from learnscope.data import prepare
 from learnscope.errors import CacheError, RecordError
 from learnscope.output_cache import ENVVAR, ensure_output_cache, verify_artifact
 from learnscope.record import open_run, verify_run
@@ -149,23 +148,6 @@ def test_header_is_bound_checked_even_when_resealed(tmp_path, record, attrs, mat
 
     with pytest.raises(RecordError, match=match):
         open_run(craft(record, tmp_path / "hdr.h5", change))
-
-
-def test_full_disk_is_one_line_and_leaves_no_file(tmp_path, digits):
-    """`learnscope train` under a 20 KiB file-size limit (SIGXFSZ ignored, so writes fail with EFBIG, as on
-    a full disk): exit 2, one line naming the file and the fix, nothing left in the output folder."""
-    save_prepared(digits, tmp_path / "digits.h5")
-    out = tmp_path / "runs"
-    out.mkdir()
-    limit = ("import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
-             "resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000)); "
-             "from learnscope.cli import main; sys.exit(main(sys.argv[1:]))")
-    res = subprocess.run([sys.executable, "-c", limit, "train", "--run", json.dumps(run_cfg()), "--data", str(tmp_path / "digits.h5"),
-                          "--out", str(out / "r.h5")], capture_output=True, text=True)
-    assert res.returncode == 2, res.stderr
-    errors = [line for line in res.stderr.splitlines() if "error" in line]
-    assert errors == [f"learnscope train: error: {out / 'r.h5'}: could not be written (File too large); free space on {out} (or raise the file-size limit) and rerun"]
-    assert "Traceback" not in res.stderr and list(out.iterdir()) == []
 
 
 def test_stale_temporary_files_are_swept_when_a_writer_starts(tmp_path, digits):

@@ -165,3 +165,40 @@ def test_state_of_other_code_or_config_is_discarded(tmp_path, digits_file, monke
     train_run(run, ds, out, resume=policy)
     assert "another config or training code; training from the start" in capsys.readouterr().err
     assert _sha(out) == _sha(ref)
+
+
+@pytest.mark.parametrize("damage", ["row", "pickle"])
+def test_damaged_journal_or_code_carrying_state_trains_from_the_start(tmp_path, digits_file, monkeypatch, capsys, damage):
+    """A journal row cut short, or a state file that is a pickle of code (refused by weights_only=True): the
+    rerun says so in one line (without torch's advice to load with weights_only=False) and trains from the
+    start, to the uninterrupted bytes."""
+    import pickle
+
+    from learnscope.data import load_prepared
+    from learnscope.train import resume
+
+    ds = load_prepared(digits_file)
+    run = _fixed_run(steps=60)
+    ref = train_run(run, ds, tmp_path / "ref.h5")
+    policy = ResumePolicy(every_seconds=None, every_steps=20)
+    out = tmp_path / "out.h5"
+    real_save = resume.Resumable.save
+
+    def crash(self, position, rows, state):
+        real_save(self, position, rows, state)
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(resume.Resumable, "save", crash)
+    with pytest.raises(RuntimeError):
+        train_run(run, ds, out, resume=policy)
+    monkeypatch.undo()
+    if damage == "row":
+        row = side_dir(out) / "row-000000.pt"
+        row.write_bytes(row.read_bytes()[:100])
+    else:
+        (side_dir(out) / "state.pt").write_bytes(pickle.dumps(os.getcwd))  # a global: what code in a pickle calls
+    capsys.readouterr()
+    train_run(run, ds, out, resume=policy)
+    err = capsys.readouterr().err
+    assert "unreadable resume state or journal" in err and "weights_only" not in err and "resuming at" not in err
+    assert _sha(out) == _sha(ref)

@@ -61,6 +61,16 @@ def run_files(runs):
     return paths
 
 
+def registered_run(run_id):
+    """The run config of results/runs/<run_id>.h5; a record of another config is a clear error."""
+    if run_id not in RUNS:
+        raise WorkflowError(
+            f"results/runs/{run_id}.h5 is not a run of params.yaml with the override files given; "
+            "pass the --configfile options it was built with (e.g. --configfile config/smoke.yaml)"
+        )
+    return RUNS[run_id]
+
+
 # study -> figure -> {"inputs": [...], "options": {...}}; filled by each study's rule file.
 FIGURES = {}
 

@@ -9,11 +9,11 @@
 
 rule train:
     input:
-        data=lambda wc: prepared_data(RUNS[wc.run_id]),
+        data=lambda wc: prepared_data(registered_run(wc.run_id)),
     output:
         "results/runs/{run_id}.h5",
     params:
-        run=lambda wc: json.dumps(RUNS[wc.run_id], sort_keys=True),
+        run=lambda wc: json.dumps(registered_run(wc.run_id), sort_keys=True),
         data=lambda wc, input: f"--data {input.data}" if input.data else "",
         code=step_digest("train"),
     log:

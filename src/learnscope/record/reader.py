@@ -42,7 +42,8 @@ class RunRecord:
     @property
     def _retrain(self) -> str:
         where = f"; it is a link to {self.path.resolve()}: remove that too (`rm {self.path.resolve()}`)" if self.path.is_symlink() else ""
-        return f"delete it (`rm {self.path}`) and rerun the pipeline (`snakemake --cores all {self.path}`) to retrain{where}"
+        return (f"delete it (`rm {self.path}`) and rerun the pipeline (`snakemake --cores all {self.path}`, with the "
+                f"--configfile options it was built with) to restore or retrain it{where}")
 
     def _damaged(self, what: str) -> DamagedRecordError:
         return DamagedRecordError(f"{self.path}: damaged or not a learnscope record: {what}; {self._retrain}", what)

@@ -25,6 +25,7 @@ vectorised (``learnscope.train.ensemble``) do not save state: a killed leader re
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import sys
@@ -35,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from learnscope.atomic import atomic_path
+from learnscope.atomic import write_bytes
 from learnscope.errors import ConfigError
 
 FORMAT = "learnscope-resume/1"
@@ -73,8 +74,11 @@ def as_arrays(tensors: dict) -> dict[str, np.ndarray]:
 
 
 def _save(obj, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+    """Serialise in memory, then write atomically: a full disk is a StorageError (torch's own file writer
+    reports it as a bare RuntimeError, 'basic_ios::clear: iostream error')."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    write_bytes(path, buffer.getvalue())
 
 
 def _load(path: Path):
@@ -146,8 +150,12 @@ class Resumable:
             return None
         try:
             state = _load(path)
+            if state.get("identity") == self.identity:  # its journal too, before anything is replayed
+                for i in range(int(state["rows"])):
+                    _load(self.dir / f"row-{i:06d}.pt")
         except Exception as e:  # a damaged side file costs the work since the start, nothing else
-            print(f"{path}: unreadable resume state ({e}); training from the start", file=sys.stderr)
+            # the exception's type only: torch's text advises weights_only=False, i.e. running the file's code
+            print(f"{path}: unreadable resume state or journal ({type(e).__name__}); training from the start", file=sys.stderr)
             state = None
         if state is None or state.get("identity") != self.identity:
             if state is not None:
