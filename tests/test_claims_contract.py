@@ -115,3 +115,30 @@ def test_checks_are_reported_apart_in_the_table_and_the_metrics():
     assert set(m) == {"claims", "checks"} and set(m["checks"]) == {"s.f.id"}
     assert m["claims"]["s.f.x"] == {"value": 0.95, "threshold": 0.9, "spread": None, "gated": True, "pass": True,
                                     "control_value": 0.12, "control_pass": False}
+
+
+def _claim_calls_without_kind_or_source(path: Path) -> list[int]:
+    """Lines of ``check(...)`` calls in a figure module whose claim id is not empty (a named claim, not a
+    per-seed verdict helper) and that leave out ``kind`` or ``source`` (without ``**kwargs`` passing them)."""
+    import ast
+
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "check" and node.args:
+            first = node.args[0]
+            unnamed = isinstance(first, ast.Constant) and first.value == ""
+            kws = {k.arg for k in node.keywords}
+            if not unnamed and None not in kws and not {"kind", "source"} <= kws:
+                lines.append(node.lineno)
+    return lines
+
+
+def test_migrated_studies_state_kind_and_source_on_every_claim_they_can_emit():
+    """A claim that only a default- or paper-tier build emits (e.g. one behind a data condition the smoke
+    tier never meets) must keep the contract too, or that build fails at its claims merge."""
+    figures = Path(__file__).resolve().parents[1] / "src/learnscope/figures"
+    migrated = [s for s in STUDIES if s not in CONTRACT_V1_STUDIES]
+    modules = [m for s in migrated for m in ([figures / f"{s}.py"] if (figures / f"{s}.py").exists() else sorted((figures / s).glob("*.py")))]
+    assert len(modules) >= len(migrated)
+    missing = {str(m.relative_to(figures)): lines for m in modules if (lines := _claim_calls_without_kind_or_source(m))}
+    assert not missing, f"check(...) calls without kind= or source= in migrated studies: {missing}"

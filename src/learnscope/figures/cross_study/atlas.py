@@ -133,6 +133,9 @@ def atlas(inputs: list[str], out: str, options: dict) -> list[Claim]:
                 "<=",
                 0.0,
                 gated=False,
+                kind="check",
+                source="learnscope",
+                source_ref="issue 20: one definition per rule across the atlas columns",
             )
         )
     return out_claims

@@ -161,6 +161,9 @@ def identify_pc(inputs: list[str], out: str, options: dict) -> list[Claim]:
                 1.0 / k,
                 spread=float(net_acc.std(ddof=1)) if len(net_acc) > 1 else None,
                 gated=False,
+                kind="claim",
+                source="learnscope",
+                source_ref="issue 20: the network-level control Nayebi et al. lack",
             )
         )
     return claims
