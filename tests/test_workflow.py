@@ -178,6 +178,11 @@ def report_results(html: str) -> dict:
     return json.loads(block[block.index("{") :].strip().rstrip(";"))
 
 
+def tally(claims: list[dict]) -> str:
+    gated = [c for c in claims if c["gated"]]
+    return f"{sum(c['pass'] for c in gated)}/{len(gated)} pass" if gated else "none"
+
+
 def test_report_shows_every_figure_with_its_claims_in_chromium(built: Project, tmp_path):
     browser = chromium()
     built.snakemake("--report", "report.html", *SMOKE)
@@ -188,8 +193,9 @@ def test_report_shows_every_figure_with_its_claims_in_chromium(built: Project, t
     for path, entry in results.items():
         study, figure = Path(path).parent.name, Path(path).stem
         claims = [c for c in json.loads(built.path(f"results/{study}/claims.json").read_text()) if c["figure"] == figure]
-        gated = [c for c in claims if c["gated"]]
-        assert entry["labels"] == {"study": study, "figure": figure, "gated claims": f"{sum(c['pass'] for c in gated)}/{len(gated)} pass" if gated else "none"}
+        assert entry["labels"] == {"study": study, "figure": figure,   # reproductions and checks apart (contract v2)
+                                   "gated claims": tally([c for c in claims if c["kind"] != "check"]),
+                                   "gated checks": tally([c for c in claims if c["kind"] == "check"])}
         for c in claims:  # the caption states every claim and its verdict
             assert c["id"] in entry["caption"] and ("PASS" if c["pass"] else "FAIL") in entry["caption"]
 
@@ -274,5 +280,6 @@ def test_make_publish_then_a_fresh_clone_pulls_every_figure_and_plans_nothing(tm
     # the figures render again from the pulled records alone
     shutil.rmtree(clone.path("figures/rule_zoo"))
     shutil.rmtree(clone.path("results/rule_zoo"))
-    jobs = job_counts(clone.snakemake("--cores", "2", "figures/rule_zoo/all", timeout=1200).stdout)
+    res = clone.snakemake("--cores", "2", "figures/rule_zoo/all", timeout=1200)
+    jobs = job_counts(res.stdout + res.stderr)   # Snakemake logs its job stats to stderr
     assert jobs.get("figure") and "train" not in jobs, jobs
