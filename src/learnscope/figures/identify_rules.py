@@ -319,52 +319,25 @@ def robustness(inputs: list[str], out: str, options: dict) -> list[Claim]:
     def drop(fs: str, cond: str) -> float:
         return float(_acc(table, condition="clean", feature_set=fs).mean() - _acc(table, condition=cond, feature_set=fs).mean())
 
+    def robust(name: str, cond: str, text: str, note: str = "", **kw) -> Claim:
+        """Weight drop − activation drop under ``cond`` (> 0: activation statistics are the more robust)."""
+        w, a = drop("weights", cond), drop("activations", cond)
+        return check(f"identify_rules.robustness.{name}", "robustness", f"{text.format(cond=cond)} weight drop {w:.3f} − activation drop {a:.3f}{note}",
+                     w - a, ">", 0.0, kind="claim", **kw)
+
     nc = options["noise_condition"]
-    claims = [
-        check(
-            "identify_rules.robustness.activations_robust_to_noise",
-            "robustness",
-            f"activation statistics are more robust to measurement noise ({nc}) than weight statistics: weight drop {drop('weights', nc):.3f} − activation drop {drop('activations', nc):.3f}",
-            drop("weights", nc) - drop("activations", nc),
-            ">",
-            0.0,
-            kind="claim",
-            source="paper",
-            source_ref="abstract: activation statistics more robust to measurement noise",
-        )
-    ]
+    claims = [robust("activations_robust_to_noise", nc, "activation statistics are more robust to measurement noise ({cond}) than weight statistics:",
+                     source="paper", source_ref="abstract: activation statistics more robust to measurement noise")]
     if panels == 3:
-        rc_ = relative[-1]
-        claims.append(
-            check(
-                "identify_rules.robustness.activations_robust_to_relative_noise",
-                "robustness",
-                f"control for the absolute σ: with noise scaled to each measure's own s.d. ({rc_}), weight drop {drop('weights', rc_):.3f} − activation drop {drop('activations', rc_):.3f} (reported; > 0: activations still more robust)",
-                drop("weights", rc_) - drop("activations", rc_),
-                ">",
-                0.0,
-                gated=False,
-                kind="claim",
-                source="learnscope",
-                source_ref="issue 20: the absolute σ is small next to activations and large next to weights",
-            )
-        )
+        claims.append(robust("activations_robust_to_relative_noise", relative[-1],
+                             "control for the absolute σ: with noise scaled to each measure's own s.d. ({cond}),",
+                             note=" (reported; > 0: activations still more robust)", gated=False, source="learnscope",
+                             source_ref="issue 20: the absolute σ is small next to activations and large next to weights"))
     if len(subs) > 1:
-        sc = subs[-1]
-        claims.append(
-            check(
-                "identify_rules.robustness.activations_robust_to_subsampling",
-                "robustness",
-                f"activation statistics are more robust to unit subsampling ({sc}) than weight statistics: weight drop {drop('weights', sc):.3f} − activation drop {drop('activations', sc):.3f} (exploratory)",
-                drop("weights", sc) - drop("activations", sc),
-                ">",
-                0.0,
-                gated=False,
-                kind="claim",
-                source="paper",
-                source_ref="abstract: activation statistics more robust to unit undersampling",
-            )
-        )
+        claims.append(robust("activations_robust_to_subsampling", subs[-1],
+                             "activation statistics are more robust to unit subsampling ({cond}) than weight statistics:",
+                             note=" (exploratory)", gated=False, source="paper",
+                             source_ref="abstract: activation statistics more robust to unit undersampling"))
     return claims
 
 

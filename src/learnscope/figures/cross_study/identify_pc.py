@@ -112,58 +112,32 @@ def identify_pc(inputs: list[str], out: str, options: dict) -> list[Claim]:
     data = pd.concat([recall.assign(kind="recall", rule=recall["label"]).drop(columns="label"), conf_rows], ignore_index=True)
     save(fig, out, data)
 
+    def above_chance(name: str, text: str, value: float, spread: float | None, source: str = "paper",
+                     ref: str = "Nayebi et al. 2020: observable statistics identify the learning rule") -> Claim:
+        """A reported claim: ``value`` (mean over splits; spread: s.d. over splits) exceeds chance 1/k."""
+        return check(f"cross_study.identify_pc.{name}", "identify_pc", f"{text}, exceeds chance 1/{k}", value, ">", 1.0 / k,
+                     spread=spread, gated=False, kind="claim", source=source, source_ref=ref)
+
     claims = []
     for r in rules:
         v = recall[(recall["feature_set"] == "all") & (recall["rule"] == r)]["recall"]
-        claims.append(
-            check(
-                f"cross_study.identify_pc.recall.{labels[r]}",
-                "identify_pc",
-                f"a Random Forest on all admissible observable statistics of a layer identifies {labels[r]} among {k} rules "
-                f"(incl. predictive coding): recall, mean over splits (spread: s.d. over splits), exceeds chance 1/{k}",
-                float(v.mean()),
-                ">",
-                1.0 / k,
-                spread=float(v.std(ddof=1)) if len(v) > 1 else None,
-                gated=False,
-                kind="claim",
-                source="paper",
-                source_ref="Nayebi et al. 2020: observable statistics identify the learning rule",
-            )
-        )
+        claims.append(above_chance(
+            f"recall.{labels[r]}",
+            f"a Random Forest on all admissible observable statistics of a layer identifies {labels[r]} among {k} rules "
+            f"(incl. predictive coding): recall, mean over splits (spread: s.d. over splits)",
+            float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else None))
     for fs in feature_sets:
-        claims.append(
-            check(
-                f"cross_study.identify_pc.accuracy_{fs}",
-                "identify_pc",
-                f"a Random Forest on the {CLASS_NAMES[fs]} observables of a layer tells {k} rules (incl. predictive coding) apart: "
-                f"accuracy, mean over splits (spread: s.d. over splits), exceeds chance 1/{k}",
-                float(acc.loc[fs, "mean"]),
-                ">",
-                1.0 / k,
-                spread=float(acc.loc[fs, "std"]) if np.isfinite(acc.loc[fs, "std"]) else None,
-                gated=False,
-                kind="claim",
-                source="paper",
-                source_ref="Nayebi et al. 2020: observable statistics identify the learning rule",
-            )
-        )
+        claims.append(above_chance(
+            f"accuracy_{fs}",
+            f"a Random Forest on the {CLASS_NAMES[fs]} observables of a layer tells {k} rules (incl. predictive coding) apart: "
+            f"accuracy, mean over splits (spread: s.d. over splits)",
+            float(acc.loc[fs, "mean"]), float(acc.loc[fs, "std"]) if np.isfinite(acc.loc[fs, "std"]) else None))
     if len(network):
-        claims.append(
-            check(
-                "cross_study.identify_pc.network_split_accuracy_all",
-                "identify_pc",
-                f"with whole initialisations held out (no layer of a test network, nor any layer starting from the same weights, "
-                f"seen in training) the Random Forest on all statistics still tells {k} rules apart: accuracy, mean over splits "
-                f"(spread: s.d. over splits; layer-level {acc.loc['all', 'mean']:.3f}), exceeds chance 1/{k}",
-                float(net_acc.mean()),
-                ">",
-                1.0 / k,
-                spread=float(net_acc.std(ddof=1)) if len(net_acc) > 1 else None,
-                gated=False,
-                kind="claim",
-                source="learnscope",
-                source_ref="issue 20: the network-level control Nayebi et al. lack",
-            )
-        )
+        claims.append(above_chance(
+            "network_split_accuracy_all",
+            f"with whole initialisations held out (no layer of a test network, nor any layer starting from the same weights, "
+            f"seen in training) the Random Forest on all statistics still tells {k} rules apart: accuracy, mean over splits "
+            f"(spread: s.d. over splits; layer-level {acc.loc['all', 'mean']:.3f})",
+            float(net_acc.mean()), float(net_acc.std(ddof=1)) if len(net_acc) > 1 else None,
+            source="learnscope", ref="issue 20: the network-level control Nayebi et al. lack"))
     return claims
