@@ -2,13 +2,17 @@
 #
 #   snakemake --cores all figures/all            every study's figures and results/claims.md
 #   snakemake --cores all figures/<study>/all    one study
-#   snakemake --configfile config/smoke.yaml ... a scale tier (see config/README.md)
+#   snakemake --cores all figures/smoke/all --configfile config/smoke.yaml
+#                                               another scale tier: its own tree, figures/<tier>/all its index
+#                                               (learnscope.tiers; config/README.md)
 #
 # Training jobs are cached between workflows (rule `train`, `cache: True`): the workflow profile in
 # workflow/profiles/default turns `--cache` on and common.smk points SNAKEMAKE_OUTPUT_CACHE at
 # ~/.cache/learnscope/snakemake-output unless it is already set (learnscope.output_cache).
 
 from snakemake.utils import min_version
+
+from learnscope.tiers import roots as tier_roots
 
 min_version("9.0")
 
@@ -32,7 +36,7 @@ include: "workflow/rules/cross_study.smk"
 include: "workflow/rules/figures.smk"
 
 
-rule all:
+rule all:  # the configuration's tier's index: figures/all at the default tier, figures/<tier>/all at another
     default_target: True
     input:
-        "figures/all",
+        tier_roots(config).index,

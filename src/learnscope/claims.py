@@ -409,3 +409,100 @@ Refresh it after a default-tier build (`make figures`, or `snakemake figures/cro
 def findings_page(findings: str, date: str) -> str:
     """docs/findings.md: a short header (``date``: the findings file's date) above the build's findings."""
     return FINDINGS_PAGE_HEADER.format(date=date) + "\n" + findings.strip() + "\n"
+
+
+# --- replication: the same claims on a tier whose every seed is moved (config/replicate.yaml) -----------------
+
+REPLICATION_FLAG = "**PASSES ON DEFAULTS, FAILS ON REPLICATION**"
+
+
+def replication_flag(ref: dict | None, rep: dict | None) -> str:
+    """The row's flag. A gated claim passing on the defaults and failing (or missing) on replication is flagged
+    in capitals; the reverse, and a claim missing on either side, are named too; nothing is left out."""
+    if ref is None:
+        return "only on replication"
+    if rep is None:
+        return REPLICATION_FLAG + " (missing on replication)" if ref["gated"] and ref["pass"] else "missing on replication"
+    if not (ref["gated"] or rep["gated"]):
+        return "reported"
+    if ref["pass"] and not rep["pass"]:
+        return REPLICATION_FLAG
+    if not ref["pass"] and rep["pass"]:
+        return "fails on defaults, passes on replication"
+    return "replicates" if ref["pass"] else "fails on both"
+
+
+def _control_cell(row: dict | None) -> str:
+    if row is None:
+        return "–"
+    c = row["control"]
+    if c is None:
+        return control_text(row)
+    return f"{_fmt(c['value'])}, {({True: 'passes', False: 'fails', None: 'not measured'})[c['pass']]}"
+
+
+def replication_rows(reference: dict[str, list[dict]], replicate: dict[str, list[dict]]) -> list[tuple[str, dict | None, dict | None]]:
+    """(study, reference row, replication row) for every claim of either side, in the reference's order (claims
+    only the replication has come after their study's)."""
+    out = []
+    for study in dict.fromkeys([*reference, *replicate]):
+        ref = {r["id"]: r for r in reference.get(study, [])}
+        rep = {r["id"]: r for r in replicate.get(study, [])}
+        out += [(study, ref.get(i), rep.get(i)) for i in dict.fromkeys([*ref, *rep])]
+    return out
+
+
+def replication_table(reference: dict[str, list[dict]], replicate: dict[str, list[dict]],
+                      names: tuple[str, str] = ("defaults", "replication")) -> str:
+    """Markdown: each claim on the default seeds and on the replicate tier's disjoint seeds side by side
+    (study, id, kind, source, value, control, replication value, replication control, both verdicts, flag);
+    reproductions and checks in separate tables, then a tally. ``names``: what the two sides are called."""
+    a, b = names
+    head = (f"| study | id | kind | source | value ({a}) | control ({a}: value, verdict) | value ({b}) | "
+            f"control ({b}) | verdict ({a}) | verdict ({b}) | flag |")
+    rule = "|---|---|---|---|---|---|---|---|---|---|---|"
+    rows = replication_rows(reference, replicate)
+
+    def line(study: str, ref: dict | None, rep: dict | None) -> str:
+        any_row = ref or rep
+        return "| " + " | ".join(_cell(x) for x in (
+            study, any_row["id"], any_row["kind"] or NOT_STATED, source_text(any_row),
+            _fmt(ref["value"]) if ref else "–", _control_cell(ref),
+            _fmt(rep["value"]) if rep else "–", _control_cell(rep),
+            verdict(ref) if ref else "missing", verdict(rep) if rep else "missing",
+            replication_flag(ref, rep))) + " |"
+
+    def checks(r: tuple) -> bool:
+        return is_check(r[1] or r[2])
+
+    lines = [
+        "# Replication", "",
+        f"Every claim on the {a} and on the replicate tier, whose every seed (models, data, mini-batches, task "
+        "instances, splits) is moved to a disjoint set (config/replicate.yaml). A gated claim passing on the "
+        f"{a} and failing on replication is flagged {REPLICATION_FLAG}; a claim missing on either side is shown "
+        "as missing. Verdicts as in results/claims.md: a gated claim passes only when its value passes and its "
+        "negative control fails.", "",
+        "## Reproductions", "", head, rule,
+        *[line(*r) for r in rows if not checks(r)],
+        "", "## Checks", "",
+        "Identity and integrity checks: never counted as reproductions.", "", head, rule,
+        *[line(*r) for r in rows if checks(r)],
+        "", "## Tally", "",
+    ]
+    for study in dict.fromkeys(s for s, _, _ in rows):
+        mine = [(ref, rep) for s, ref, rep in rows if s == study and not is_check(ref or rep) and (ref or rep)["gated"]]
+        both = sum(bool(ref and rep and ref["pass"] and rep["pass"]) for ref, rep in mine)
+        lost = sum(replication_flag(ref, rep).startswith(REPLICATION_FLAG) for ref, rep in mine)
+        gained = sum(bool(ref and rep and not ref["pass"] and rep["pass"]) for ref, rep in mine)
+        lines.append(f"- {study}: {len(mine)} gated claims; {both} pass on both, {lost} pass on the {a} and fail on "
+                     f"replication, {gained} fail on the {a} and pass on replication")
+    return "\n".join(lines) + "\n"
+
+
+def read_tier_claims(results_root: str | Path, studies: Iterable[str] | None = None) -> dict[str, list[dict]]:
+    """``<results_root>/<study>/claims.json`` of each study (``studies``; default every study folder that has one,
+    sorted), keyed by study; a named study without the file maps to []."""
+    root = Path(results_root)
+    if studies is None:
+        studies = sorted(p.parent.name for p in root.glob("*/claims.json"))
+    return {s: read_claims(root / s / "claims.json") if (root / s / "claims.json").is_file() else [] for s in studies}

@@ -6,7 +6,7 @@
     learnscope train      --run '<run json>' [--data data/prepared/digits.h5] --out results/runs/<id>.h5
     learnscope analyze    NAME --inputs RUN.h5 ... --out TABLE [--options JSON] [--threads N]
     learnscope figure     STUDY FIGURE --inputs ... --out figures/S/F.png --claims-out results/S/claims/F.json
-    learnscope claims     merge|index|report|findings|findings-page ...
+    learnscope claims     merge|index|report|findings|findings-page|replication ...
     learnscope dvc-yaml   [--out dvc.yaml] [--check]
 
 Errors a user can fix (bad params, missing data, damaged records) print one line naming the thing and
@@ -119,9 +119,23 @@ def cmd_claims(a: argparse.Namespace) -> None:
     elif a.action == "report":
         studies = {Path(p).parent.name: claims.read_claims(p) for p in a.inputs}
         write_text(a.out, claims.markdown_table(studies))
-        if a.index:
-            lines = ["# learnscope figures", ""] + [f"- {s}: figures/{s}/all" for s in studies]
+        if a.index:  # the study indexes beside it: figures/<study>/all for figures/all (figures/<tier>/... for another tier's)
+            root = Path(a.index).parent.as_posix()
+            lines = ["# learnscope figures", ""] + [f"- {s}: {root}/{s}/all" for s in studies]
             write_text(a.index, "\n".join(lines) + "\n\n" + claims.markdown_table(studies))
+    elif a.action == "replication":
+        if not (a.reference and a.replicate):
+            raise ConfigError("claims replication: give --reference and --replicate, two tiers' results folders "
+                              "(e.g. --reference results --replicate results/replicate)")
+        from learnscope.figures import FIGURES
+
+        found = {p.parent.name for root in (a.reference, a.replicate) for p in Path(root).glob("*/claims.json")}
+        if not any(Path(a.reference, s, "claims.json").is_file() for s in found):
+            raise ConfigError(f"claims replication: no <study>/claims.json under {a.reference}; build that tier first "
+                              "(make figures for the defaults)")
+        studies = [s for s in FIGURES if s in found] + sorted(found - set(FIGURES))
+        write_text(a.out, claims.replication_table(claims.read_tier_claims(a.reference, studies),
+                                                   claims.read_tier_claims(a.replicate, studies)))
     elif a.action == "findings":
         write_text(a.out, claims.findings_markdown([r for p in a.inputs for r in claims.read_claims(p)]))
     elif a.action == "findings-page":
@@ -203,15 +217,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_figure)
 
     s = sub.add_parser("claims", help="merge claims, write study indexes and the claims report")
-    s.add_argument("action", choices=["merge", "index", "report", "findings", "findings-page"],
-                   help="findings: claims as Markdown; findings-page: docs/findings.md (--out) from a findings file (--inputs)")
+    s.add_argument("action", choices=["merge", "index", "report", "findings", "findings-page", "replication"],
+                   help="findings: claims as Markdown; findings-page: docs/findings.md (--out) from a findings file (--inputs); "
+                   "replication: two tiers' claims side by side (--reference, --replicate)")
     s.add_argument("--inputs", nargs="*", default=[])
     s.add_argument("--claims", help="index: the study's claims.json")
     s.add_argument("--files", nargs="*", default=[], help="index: the study's figure files")
     s.add_argument("--study", help="index: the study; merge: the study whose contract is checked "
                    "(default: the name of --out's directory)")
     s.add_argument("--out", required=True)
-    s.add_argument("--index", help="report: also write the figures/all index here")
+    s.add_argument("--index", help="report: also write the figures/all index here (figures/<tier>/all for another tier)")
+    s.add_argument("--reference", help="replication: the reference tier's results folder (results for the default tier)")
+    s.add_argument("--replicate", help="replication: the replicate tier's results folder (e.g. results/replicate)")
     s.add_argument("--metrics-out", help="merge: also write the claims as DVC metrics ({claims|checks: {id: value, threshold, ...}})")
     s.set_defaults(func=cmd_claims)
 

@@ -22,6 +22,7 @@ import yaml
 from learnscope.errors import ConfigError
 from learnscope.record.identity import dataset_identity
 from learnscope.references import check_references
+from learnscope.tiers import tier_problems
 
 
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader: the same data, ~10x faster
@@ -113,7 +114,8 @@ def validate_params(cfg: dict, schema_path: str | Path, source: str = "params.ya
         raise ConfigError(f"{schema_path}: not a valid JSON schema at '{_key_path(e.absolute_path)}' ({e.message})") from None
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(cfg), key=lambda e: (list(map(str, e.absolute_path)), e.message))
-    problems = [_describe(e) for e in errors] or check_references(cfg)  # references only in a well-formed config
+    # references and the tier's name only in a well-formed config
+    problems = [_describe(e) for e in errors] or check_references(cfg) + tier_problems(cfg)
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
         raise ConfigError(

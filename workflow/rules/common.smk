@@ -1,5 +1,7 @@
 # Shared Python of the workflow: config validation, the run registry, the figure registry, code digests.
-# Rule files stay declarative and call these.
+# Rule files stay declarative and call these. Every path is in the configuration's tier
+# (learnscope.tiers.roots: results/..., figures/... for the default tier, results/<tier>/... otherwise);
+# each rule file takes its own roots from the config, none reads another file's.
 
 import json
 from pathlib import Path
@@ -13,6 +15,7 @@ try:
     from learnscope.provenance import step_digest
     from learnscope.steps import analysis_digest, figure_digest
     from learnscope.record.identity import run_id
+    from learnscope.tiers import roots as tier_roots
 except ImportError as e:
     raise WorkflowError(
         f"learnscope is not importable by the Python running Snakemake ({e}). "
@@ -45,7 +48,7 @@ wildcard_constraints:
 # Seed ensembles (runtime.ensemble): scheduling only; see workflow/rules/train.smk.
 _ENSEMBLE = config["runtime"].get("ensemble", {"enabled": False, "max_seeds": 1})
 ENSEMBLE_MAX = int(_ENSEMBLE["max_seeds"]) if _ENSEMBLE["enabled"] else 1
-ENSEMBLE_DIR = "results/ensembles"
+COMMON_TIER = tier_roots(config)
 
 
 # run id -> resolved run config (the complete identity of a training run; see learnscope.config.make_run)
@@ -53,11 +56,11 @@ RUNS = {}
 
 
 def run_files(runs):
-    """Register runs and return their record paths, results/runs/<run_id>.h5."""
+    """Register runs and return their record paths, results/runs/<run_id>.h5 (in the tier's results)."""
     paths = []
     for run in runs:
         RUNS[run_id(run)] = run
-        paths.append(f"results/runs/{run_id(run)}.h5")
+        paths.append(COMMON_TIER.run(run_id(run)))
     return paths
 
 
@@ -65,7 +68,7 @@ def registered_run(run_id):
     """The run config of results/runs/<run_id>.h5; a record of another config is a clear error."""
     if run_id not in RUNS:
         raise WorkflowError(
-            f"results/runs/{run_id}.h5 is not a run of params.yaml with the override files given; "
+            f"{COMMON_TIER.run(run_id)} is not a run of params.yaml with the override files given; "
             "pass the --configfile options it was built with (e.g. --configfile config/smoke.yaml)"
         )
     return RUNS[run_id]
@@ -81,7 +84,7 @@ STUDY_EXTRAS = {}
 
 def study_figures(study):
     """The figure rules' outputs of one study, for its index."""
-    return [f"figures/{study}/{fig}.{ext}" for fig in FIGURES[study] for ext in ("png", "pdf", "csv")]
+    return [f"{COMMON_TIER.study_figures(study)}/{fig}.{ext}" for fig in FIGURES[study] for ext in ("png", "pdf", "csv")]
 
 
 def figure_report_labels(wildcards, output):
@@ -99,4 +102,4 @@ def prepared_data(run):
     Snakemake re-prepares a changed dataset and then builds nothing downstream (Snakemake issue #4166).
     A file's modification time alone (a `dvc pull` or checkout writes it anew) retrains nothing because
     the workflow profiles leave `mtime` out of the rerun triggers (docs/reliability.md)."""
-    return [] if is_online(run["dataset"]) else [f"data/prepared/{run['dataset']['name']}.h5"]
+    return [] if is_online(run["dataset"]) else [COMMON_TIER.prepared(run["dataset"]["name"])]

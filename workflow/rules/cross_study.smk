@@ -3,6 +3,11 @@
 
 
 from learnscope.studies.cross_study import plan as cross_study_plan
+from learnscope.tiers import roots as tier_roots
+
+CS_TIER = tier_roots(config)
+CS_RESULTS = CS_TIER.study("cross_study")  # results/cross_study at the default tier, results/<tier>/cross_study at another
+CS_LOGS = CS_TIER.study_logs("cross_study")
 from learnscope.studies.identify_rules import plan as identify_rules_plan
 from learnscope.studies.rule_zoo import plan as rule_zoo_plan
 
@@ -11,19 +16,19 @@ CS_ZOO_RUNS = run_files(rule_zoo_plan.runs(config))
 CS_PC_RUNS = run_files(cross_study_plan.pc_runs(config))
 CS_RNN_RUNS = run_files(r for runs in cross_study_plan.rnn_runs(config).values() for r in runs)
 FIGURES["cross_study"] = cross_study_plan.figures(config)
-STUDY_EXTRAS["cross_study"] = cross_study_plan.EXTRAS
+STUDY_EXTRAS["cross_study"] = cross_study_plan.extras(config)
 
 
 rule cross_study_conservation:
     input:
         run_files(cross_study_plan.conservation_runs(config)),
     output:
-        "results/cross_study/conservation.csv",
+        f"{CS_RESULTS}/conservation.csv",
     params:
         options=json.dumps({"families": cross_study_plan.conservation_families(config)}, sort_keys=True),
         code=analysis_digest("conservation"),
     log:
-        "logs/cross_study/conservation.log",
+        f"{CS_LOGS}/conservation.log",
     threads: 1
     resources:
         mem_mb=2000,
@@ -34,11 +39,11 @@ rule cross_study_conservation:
 
 rule cross_study_findings:
     input:
-        "results/cross_study/claims.json",
+        f"{CS_RESULTS}/claims.json",
     output:
-        "results/cross_study/findings.md",
+        f"{CS_RESULTS}/findings.md",
     log:
-        "logs/cross_study/findings.log",
+        f"{CS_LOGS}/findings.log",
     threads: 1
     resources:
         mem_mb=500,
@@ -51,13 +56,13 @@ rule cross_study_geometry:
     input:
         CS_ZOO_RUNS,
     output:
-        table="results/cross_study/geometry.csv",
-        pairs="results/cross_study/geometry.pairs.csv",
+        table=f"{CS_RESULTS}/geometry.csv",
+        pairs=f"{CS_RESULTS}/geometry.pairs.csv",
     params:
         options=json.dumps(CS["geometry"], sort_keys=True),
         code=analysis_digest("rule-geometry"),
     log:
-        "logs/cross_study/geometry.log",
+        f"{CS_LOGS}/geometry.log",
     threads: 1
     resources:
         mem_mb=3000,
@@ -70,12 +75,12 @@ rule cross_study_layer_dimensionality:
     input:
         CS_ZOO_RUNS,
     output:
-        "results/cross_study/dimensionality.csv",
+        f"{CS_RESULTS}/dimensionality.csv",
     params:
         options=json.dumps({"layers": CS["dimensionality"]["layers"]}, sort_keys=True),
         code=analysis_digest("layer-dimensionality"),
     log:
-        "logs/cross_study/dimensionality.log",
+        f"{CS_LOGS}/dimensionality.log",
     threads: 1
     resources:
         mem_mb=2000,
@@ -86,12 +91,12 @@ rule cross_study_observables_pc:
     input:
         CS_PC_RUNS + identify_rules_plan.data_files(config),
     output:
-        cross_study_plan.PC_OBSERVABLES,
+        cross_study_plan.pc_observables(config),
     params:
         options=json.dumps({**config["identify_rules"]["observables"], "variants": {"clean": {}}}, sort_keys=True),
         code=analysis_digest("observables"),
     log:
-        "logs/cross_study/observables_pc.log",
+        f"{CS_LOGS}/observables_pc.log",
     threads: 8  # capped at --cores on a local run; cpus per task on a cluster
     resources:
         mem_mb=4000,
@@ -102,15 +107,15 @@ rule cross_study_observables_pc:
 
 rule cross_study_identify_pc:
     input:
-        identify_rules_plan.OBSERVABLES,
-        cross_study_plan.PC_OBSERVABLES,
+        identify_rules_plan.observables(config),
+        cross_study_plan.pc_observables(config),
     output:
-        "results/cross_study/identify_pc.csv",
+        f"{CS_RESULTS}/identify_pc.csv",
     params:
         options=json.dumps(cross_study_plan.pc_classify_options(config), sort_keys=True),
         code=analysis_digest("rule-classifiers"),
     log:
-        "logs/cross_study/identify_pc.log",
+        f"{CS_LOGS}/identify_pc.log",
     threads: 8  # capped at --cores on a local run; cpus per task on a cluster
     resources:
         mem_mb=4000,
@@ -121,14 +126,14 @@ rule cross_study_identify_pc:
 
 rule cross_study_target_alignment:
     output:
-        "results/cross_study/target_alignment/{activation}.csv",
+        f"{CS_RESULTS}/target_alignment/{{activation}}.csv",
     wildcard_constraints:
         activation="[a-z_]+",
     params:
         options=lambda wc: cross_study_plan.target_alignment_options(config, wc.activation),
         code=analysis_digest("rule-alignment"),
     log:
-        "logs/cross_study/target_alignment/{activation}.log",
+        f"{CS_LOGS}/target_alignment/{{activation}}.log",
     threads: 1
     resources:
         mem_mb=1000,

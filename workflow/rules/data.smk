@@ -1,14 +1,20 @@
-# Datasets: each name under `data` in params.yaml becomes data/prepared/<name>.h5 (tracked by DVC).
+# Datasets: each name under `data` in params.yaml becomes data/prepared/<name>.h5 (tracked by DVC) at the
+# default tier, data/<tier>/prepared/<name>.h5 at another (learnscope.tiers: a dataset of the same name with
+# another tier's parameters never overwrites this one).
+
+from learnscope.tiers import roots as tier_roots
+
+DATA_TIER = tier_roots(config)
 
 
 rule prepare_dataset:
     output:
-        "data/prepared/{dataset}.h5",
+        DATA_TIER.prepared("{dataset}"),
     params:
         spec=lambda wc: json.dumps(config["data"][wc.dataset], sort_keys=True),
         code=step_digest("data"),
     log:
-        "logs/data/{dataset}.log",
+        f"{DATA_TIER.logs}/data/{{dataset}}.log",
     threads: 1
     resources:
         mem_mb=4000,
@@ -19,4 +25,4 @@ rule prepare_dataset:
 
 rule data_all:
     input:
-        lambda wc: expand("data/prepared/{dataset}.h5", dataset=datasets_in_use()),
+        lambda wc: [DATA_TIER.prepared(d) for d in datasets_in_use()],

@@ -1,22 +1,27 @@
 # Figures and claims, the same for every study: each registered figure is rendered by `figure`, its
 # claims merged into results/<study>/claims.json (and metrics/<study>.json, the same claims as DVC metrics),
-# indexed in figures/<study>/all, and all studies tabulated in results/claims.md and figures/all.
+# indexed in figures/<study>/all, and all studies tabulated in results/claims.md and figures/all; every path in
+# the configuration's tier (learnscope.tiers: results/<tier>/..., figures/<tier>/... beyond the default tier).
+
+from learnscope.tiers import roots as tier_roots
+
+FIG_TIER = tier_roots(config)
 
 
 rule figure:
     input:
         lambda wc: FIGURES[wc.study][wc.figure]["inputs"],
     output:
-        png=report("figures/{study}/{figure}.png", caption="../report/figure.rst", category="{study}", labels=figure_report_labels),
-        pdf="figures/{study}/{figure}.pdf",
-        csv="figures/{study}/{figure}.csv",
-        claims="results/{study}/claims/{figure}.json",
-        caption="results/{study}/claims/{figure}.rst",
+        png=report(f"{FIG_TIER.figures}/{{study}}/{{figure}}.png", caption="../report/figure.rst", category="{study}", labels=figure_report_labels),
+        pdf=f"{FIG_TIER.figures}/{{study}}/{{figure}}.pdf",
+        csv=f"{FIG_TIER.figures}/{{study}}/{{figure}}.csv",
+        claims=f"{FIG_TIER.results}/{{study}}/claims/{{figure}}.json",
+        caption=f"{FIG_TIER.results}/{{study}}/claims/{{figure}}.rst",
     params:
         options=lambda wc: json.dumps(FIGURES[wc.study][wc.figure]["options"], sort_keys=True),
         code=lambda wc: figure_digest(wc.study, wc.figure),
     log:
-        "logs/figures/{study}/{figure}.log",
+        f"{FIG_TIER.logs}/figures/{{study}}/{{figure}}.log",
     threads: 1
     resources:
         mem_mb=2000,
@@ -28,12 +33,12 @@ rule figure:
 
 rule study_claims:
     input:
-        lambda wc: expand("results/{{study}}/claims/{figure}.json", figure=FIGURES[wc.study]),
+        lambda wc: [f"{FIG_TIER.study(wc.study)}/claims/{figure}.json" for figure in FIGURES[wc.study]],
     output:
-        claims="results/{study}/claims.json",
-        metrics="metrics/{study}.json",
+        claims=f"{FIG_TIER.results}/{{study}}/claims.json",
+        metrics=f"{FIG_TIER.metrics}/{{study}}.json",
     log:
-        "logs/figures/{study}/claims.log",
+        f"{FIG_TIER.logs}/figures/{{study}}/claims.log",
     threads: 1
     resources:
         mem_mb=500,
@@ -44,13 +49,13 @@ rule study_claims:
 
 rule study_index:
     input:
-        claims="results/{study}/claims.json",
+        claims=f"{FIG_TIER.results}/{{study}}/claims.json",
         figures=lambda wc: study_figures(wc.study),
         extras=lambda wc: STUDY_EXTRAS.get(wc.study, []),
     output:
-        "figures/{study}/all",
+        f"{FIG_TIER.figures}/{{study}}/all",
     log:
-        "logs/figures/{study}/index.log",
+        f"{FIG_TIER.logs}/figures/{{study}}/index.log",
     threads: 1
     resources:
         mem_mb=500,
@@ -61,13 +66,13 @@ rule study_index:
 
 rule figures_all:
     input:
-        claims=expand("results/{study}/claims.json", study=FIGURES),
-        indexes=expand("figures/{study}/all", study=FIGURES),
+        claims=[f"{FIG_TIER.study(study)}/claims.json" for study in FIGURES],
+        indexes=[f"{FIG_TIER.study_figures(study)}/all" for study in FIGURES],
     output:
-        index="figures/all",
-        table="results/claims.md",
+        index=FIG_TIER.index,
+        table=FIG_TIER.claims_table,
     log:
-        "logs/figures/all.log",
+        f"{FIG_TIER.logs}/figures/all.log",
     threads: 1
     resources:
         mem_mb=500,

@@ -5,6 +5,11 @@
 
 
 from learnscope.studies.identify_rules import plan as identify_rules_plan
+from learnscope.tiers import roots as tier_roots
+
+IR_TIER = tier_roots(config)
+IR_RESULTS = IR_TIER.study("identify_rules")  # results/identify_rules at the default tier, results/<tier>/identify_rules at another
+IR_LOGS = IR_TIER.study_logs("identify_rules")
 
 IR = config["identify_rules"]
 IR_RUNS = run_files(identify_rules_plan.runs(config))
@@ -15,12 +20,12 @@ rule identify_rules_observables:
     input:
         IR_RUNS + identify_rules_plan.data_files(config),
     output:
-        identify_rules_plan.OBSERVABLES,
+        identify_rules_plan.observables(config),
     params:
         options=json.dumps(IR["observables"], sort_keys=True),
         code=analysis_digest("observables"),
     log:
-        "logs/identify_rules/observables.log",
+        f"{IR_LOGS}/observables.log",
     threads: 8  # capped at --cores on a local run; cpus per task on a cluster
     resources:
         mem_mb=4000,
@@ -31,16 +36,16 @@ rule identify_rules_observables:
 
 rule identify_rules_classify:
     input:
-        identify_rules_plan.OBSERVABLES,
+        identify_rules_plan.observables(config),
     output:
-        "results/identify_rules/{experiment}.csv",
+        f"{IR_RESULTS}/{{experiment}}.csv",
     wildcard_constraints:
         experiment="|".join(identify_rules_plan.EXPERIMENTS),
     params:
         options=lambda wc: json.dumps({**IR["classify"], "experiment": wc.experiment}, sort_keys=True),
         code=analysis_digest("rule-classifiers"),
     log:
-        "logs/identify_rules/{experiment}.log",
+        f"{IR_LOGS}/{{experiment}}.log",
     threads: 8  # capped at --cores on a local run; cpus per task on a cluster
     resources:
         mem_mb=4000,

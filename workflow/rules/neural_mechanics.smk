@@ -4,6 +4,11 @@
 
 
 from learnscope.studies.neural_mechanics import plan as neural_mechanics_plan
+from learnscope.tiers import roots as tier_roots
+
+NM_TIER = tier_roots(config)
+NM_RESULTS = NM_TIER.study("neural_mechanics")  # results/neural_mechanics at the default tier, results/<tier>/neural_mechanics at another
+NM_LOGS = NM_TIER.study_logs("neural_mechanics")
 
 NM = config["neural_mechanics"]
 NM_RUNS = {table: run_files(runs) for table, runs in neural_mechanics_plan.runs(config).items()}
@@ -14,14 +19,14 @@ rule neural_mechanics_symmetry_dynamics:
     input:
         lambda wc: NM_RUNS[wc.table],
     output:
-        "results/neural_mechanics/{table}.csv",
+        f"{NM_RESULTS}/{{table}}.csv",
     wildcard_constraints:
         table="exact_dynamics|momentum_dynamics|sweep|momentum_sweep",
     params:
         options=lambda wc: json.dumps({"errors": wc.table in ("sweep", "momentum_sweep")}),
         code=analysis_digest("symmetry-dynamics"),
     log:
-        "logs/neural_mechanics/{table}.log",
+        f"{NM_LOGS}/{{table}}.log",
     threads: 1
     resources:
         mem_mb=2000,
@@ -34,11 +39,11 @@ rule neural_mechanics_neuron_dynamics:
     input:
         NM_RUNS["neuron_dynamics"],
     output:
-        "results/neural_mechanics/neuron_dynamics.csv",
+        f"{NM_RESULTS}/neuron_dynamics.csv",
     params:
         code=analysis_digest("neuron-dynamics"),
     log:
-        "logs/neural_mechanics/neuron_dynamics.log",
+        f"{NM_LOGS}/neuron_dynamics.log",
     threads: 1
     resources:
         mem_mb=2000,
@@ -49,14 +54,14 @@ rule neural_mechanics_neuron_dynamics:
 
 rule neural_mechanics_toys:
     output:
-        "results/neural_mechanics/{part}.csv",
+        f"{NM_RESULTS}/{{part}}.csv",
     wildcard_constraints:
         part="symmetry_fields|toy_trajectories",
     params:
         options=lambda wc: json.dumps({**NM["toys"], "part": wc.part}, sort_keys=True),
         code=analysis_digest("symmetry-fields"),
     log:
-        "logs/neural_mechanics/{part}.log",
+        f"{NM_LOGS}/{{part}}.log",
     threads: 1
     resources:
         mem_mb=1000,
@@ -67,12 +72,12 @@ rule neural_mechanics_toys:
 
 rule neural_mechanics_modified_equation:
     output:
-        "results/neural_mechanics/modified_equation.csv",
+        f"{NM_RESULTS}/modified_equation.csv",
     params:
         options=json.dumps(NM["quadratic"], sort_keys=True),
         code=analysis_digest("modified-equation"),
     log:
-        "logs/neural_mechanics/modified_equation.log",
+        f"{NM_LOGS}/modified_equation.log",
     threads: 1
     resources:
         mem_mb=1000,

@@ -7,6 +7,11 @@
 
 
 from learnscope.studies.prospective_configuration import plan as pc_plan
+from learnscope.tiers import roots as tier_roots
+
+PC_TIER = tier_roots(config)
+PC_RESULTS = PC_TIER.study("prospective_configuration")  # results/prospective_configuration at the default tier, results/<tier>/prospective_configuration at another
+PC_LOGS = PC_TIER.study_logs("prospective_configuration")
 
 PC = config["prospective_configuration"]
 PC_LR_GRIDS = {name: run_files(runs) for name, runs in pc_plan.runs(config).items()}
@@ -15,12 +20,12 @@ FIGURES["prospective_configuration"] = pc_plan.figures(config)
 
 rule pc_interference:
     output:
-        "results/prospective_configuration/interference.csv",
+        f"{PC_RESULTS}/interference.csv",
     params:
         options=pc_plan.options(config, "interference"),
         code=analysis_digest("interference"),
     log:
-        "logs/prospective_configuration/interference.log",
+        f"{PC_LOGS}/interference.log",
     threads: 1
     resources:
         mem_mb=1000,
@@ -31,12 +36,12 @@ rule pc_interference:
 
 rule pc_weight_space:
     output:
-        "results/prospective_configuration/weight_space.csv",
+        f"{PC_RESULTS}/weight_space.csv",
     params:
         options=pc_plan.options(config, "weight_space"),
         code=analysis_digest("weight-space"),
     log:
-        "logs/prospective_configuration/weight_space.log",
+        f"{PC_LOGS}/weight_space.log",
     threads: 1
     resources:
         mem_mb=1000,
@@ -47,12 +52,12 @@ rule pc_weight_space:
 
 rule pc_target_alignment:
     output:
-        "results/prospective_configuration/target_alignment.csv",
+        f"{PC_RESULTS}/target_alignment.csv",
     params:
         options=pc_plan.options(config, "target_alignment"),
         code=analysis_digest("target-alignment"),
     log:
-        "logs/prospective_configuration/target_alignment.log",
+        f"{PC_LOGS}/target_alignment.log",
     threads: 1
     resources:
         mem_mb=1000,
@@ -63,12 +68,12 @@ rule pc_target_alignment:
 
 rule pc_prospective_index:
     output:
-        "results/prospective_configuration/prospective_index.csv",
+        f"{PC_RESULTS}/prospective_index.csv",
     params:
         options=pc_plan.options(config, "prospective_index"),
         code=analysis_digest("prospective-index"),
     log:
-        "logs/prospective_configuration/prospective_index.log",
+        f"{PC_LOGS}/prospective_index.log",
     threads: 1
     resources:
         mem_mb=1000,
@@ -81,14 +86,14 @@ rule pc_lr_grid:
     input:
         lambda wc: PC_LR_GRIDS[wc.experiment],
     output:
-        "results/prospective_configuration/{experiment}.csv",
+        f"{PC_RESULTS}/{{experiment}}.csv",
     wildcard_constraints:
         experiment="|".join(pc_plan.LR_GRIDS),
     params:
         options=lambda wc: json.dumps({"metric": PC[wc.experiment].get("metric", "mean_error")}),
         code=analysis_digest("lr-grid"),
     log:
-        "logs/prospective_configuration/{experiment}.log",
+        f"{PC_LOGS}/{{experiment}}.log",
     threads: 1
     resources:
         mem_mb=2000,
@@ -99,14 +104,14 @@ rule pc_lr_grid:
 
 rule pc_concept_drift:
     input:
-        f"data/prepared/{PC['concept_drift']['dataset']}.h5",
+        PC_TIER.prepared(PC["concept_drift"]["dataset"]),
     output:
-        "results/prospective_configuration/concept_drift.csv",
+        f"{PC_RESULTS}/concept_drift.csv",
     params:
         options=pc_plan.options(config, "concept_drift"),
         code=analysis_digest("concept-drift"),
     log:
-        "logs/prospective_configuration/concept_drift.log",
+        f"{PC_LOGS}/concept_drift.log",
     threads: 1
     resources:
         mem_mb=2000,
@@ -117,14 +122,14 @@ rule pc_concept_drift:
 
 rule pc_continual:
     input:
-        f"data/prepared/{PC['continual']['dataset']}.h5",
+        PC_TIER.prepared(PC["continual"]["dataset"]),
     output:
-        "results/prospective_configuration/continual.csv",
+        f"{PC_RESULTS}/continual.csv",
     params:
         options=pc_plan.options(config, "continual"),
         code=analysis_digest("continual"),
     log:
-        "logs/prospective_configuration/continual.log",
+        f"{PC_LOGS}/continual.log",
     threads: 1
     resources:
         mem_mb=2000,
@@ -135,7 +140,7 @@ rule pc_continual:
 
 rule pc_simulation:
     output:
-        "results/prospective_configuration/{simulation}.csv",
+        f"{PC_RESULTS}/{{simulation}}.csv",
     wildcard_constraints:
         simulation="|".join(pc_plan.SIMULATIONS),
     params:
@@ -143,7 +148,7 @@ rule pc_simulation:
         options=lambda wc: pc_plan.options(config, wc.simulation),
         code=lambda wc: analysis_digest(wc.simulation.replace("_", "-")),
     log:
-        "logs/prospective_configuration/{simulation}.log",
+        f"{PC_LOGS}/{{simulation}}.log",
     threads: 1
     resources:
         mem_mb=2000,

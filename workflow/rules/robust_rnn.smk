@@ -5,6 +5,11 @@
 
 
 from learnscope.studies.robust_rnn import plan as robust_rnn_plan
+from learnscope.tiers import roots as tier_roots
+
+RR_TIER = tier_roots(config)
+RR_RESULTS = RR_TIER.study("robust_rnn")  # results/robust_rnn at the default tier, results/<tier>/robust_rnn at another
+RR_LOGS = RR_TIER.study_logs("robust_rnn")
 
 RR = config["robust_rnn"]
 run_files(robust_rnn_plan.runs(config))
@@ -13,17 +18,17 @@ FIGURES["robust_rnn"] = robust_rnn_plan.figures(config)
 
 rule robust_rnn_measure:
     input:
-        "results/runs/{run_id}.h5",
+        RR_TIER.run("{run_id}"),
     output:
-        metrics="results/robust_rnn/runs/{run_id}.csv",
-        snapshots="results/robust_rnn/runs/{run_id}.snapshots.csv",
+        metrics=f"{RR_RESULTS}/runs/{{run_id}}.csv",
+        snapshots=f"{RR_RESULTS}/runs/{{run_id}}.snapshots.csv",
     wildcard_constraints:
         run_id=r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*(?<!\.snapshots)",
     params:
         options=json.dumps(RR["analysis"], sort_keys=True),
         code=analysis_digest("robust-rnn"),
     log:
-        "logs/robust_rnn/{run_id}.log",
+        f"{RR_LOGS}/{{run_id}}.log",
     threads: 1
     resources:
         mem_mb=2000,

@@ -2,6 +2,9 @@
 # grid on shuffled training labels (control curves: the negative control of its learning claims).
 
 from learnscope.studies.rule_zoo import plan as rule_zoo_plan
+from learnscope.tiers import roots as tier_roots
+
+RZ_TIER = tier_roots(config)
 
 FIGURES["rule_zoo"] = rule_zoo_plan.figures(config)
 
@@ -15,13 +18,13 @@ rule rule_zoo_curves:
     input:
         lambda wc: RULE_ZOO_CURVES[wc.curves],
     output:
-        "results/rule_zoo/{curves}.csv",
+        f"{RZ_TIER.study('rule_zoo')}/{{curves}}.csv",
     wildcard_constraints:
         curves="|".join(RULE_ZOO_CURVES),
     params:
         code=analysis_digest("learning-curves"),
     log:
-        "logs/rule_zoo/{curves}.log",
+        f"{RZ_TIER.study_logs('rule_zoo')}/{{curves}}.log",
     threads: 1
     resources:
         mem_mb=2000,

@@ -3,6 +3,11 @@
 # copies simulation; five figures.
 
 from learnscope.studies.shared_geometry import plan as shared_geometry_plan
+from learnscope.tiers import roots as tier_roots
+
+SG_TIER = tier_roots(config)
+SG_RESULTS = SG_TIER.study("shared_geometry")  # results/shared_geometry at the default tier, results/<tier>/shared_geometry at another
+SG_LOGS = SG_TIER.study_logs("shared_geometry")
 
 SG = config["shared_geometry"]
 SG_RUNS = {family: run_files(runs) for family, runs in shared_geometry_plan.runs(config).items()}
@@ -14,8 +19,8 @@ rule shared_geometry_family:
     input:
         lambda wc: (SG_CONTROL_RUNS if wc.trained == "control/" else SG_RUNS)[wc.family],
     output:
-        table="results/shared_geometry/{trained}{family}.csv",
-        arrays="results/shared_geometry/{trained}{family}.npz",
+        table=f"{SG_RESULTS}/{{trained}}{{family}}.csv",
+        arrays=f"{SG_RESULTS}/{{trained}}{{family}}.npz",
     wildcard_constraints:
         trained="(control/)?",
         family="|".join(SG["families"]),
@@ -23,7 +28,7 @@ rule shared_geometry_family:
         options=lambda wc: json.dumps({"family": wc.family, "layers": SG["families"][wc.family]["layers"], **SG["analysis"]}, sort_keys=True),
         code=analysis_digest("shared-geometry"),
     log:
-        "logs/shared_geometry/{trained}{family}.log",
+        f"{SG_LOGS}/{{trained}}{{family}}.log",
     threads: 1
     resources:
         mem_mb=3000,
@@ -34,13 +39,13 @@ rule shared_geometry_family:
 
 rule shared_geometry_xor_simulation:
     output:
-        table=shared_geometry_plan.SIMULATION[0],
-        arrays=shared_geometry_plan.SIMULATION[1],
+        table=shared_geometry_plan.simulation(config)[0],
+        arrays=shared_geometry_plan.simulation(config)[1],
     params:
         options=json.dumps(SG["simulation"], sort_keys=True),
         code=analysis_digest("xor-simulation"),
     log:
-        "logs/shared_geometry/xor_simulation.log",
+        f"{SG_LOGS}/xor_simulation.log",
     threads: 1
     resources:
         mem_mb=2000,

@@ -4,33 +4,40 @@
 # Seed ensembles (runtime.ensemble) group jobs when they execute
 # (learnscope.train.ensemble_jobs): `onstart` writes the manifests and the ensemble size under
 # results/ensembles; they are no job's input, param or shell text, so no run's identity, cache entry or
-# dry-run plan depends on them.
+# dry-run plan depends on them. Records and manifests live in the tier's results (learnscope.tiers).
+
+from learnscope.tiers import roots as tier_roots
+
+TRAIN_TIER = tier_roots(config)
+ENSEMBLE_DIR = TRAIN_TIER.ensembles
 
 
 rule train:
     input:
         data=lambda wc: prepared_data(registered_run(wc.run_id)),
     output:
-        "results/runs/{run_id}.h5",
+        TRAIN_TIER.run("{run_id}"),
     params:
         run=lambda wc: json.dumps(registered_run(wc.run_id), sort_keys=True),
         data=lambda wc, input: f"--data {input.data}" if input.data else "",
         code=step_digest("train"),
     log:
-        "logs/train/{run_id}.log",
+        f"{TRAIN_TIER.logs}/train/{{run_id}}.log",
     threads: 1
     resources:
         mem_mb=2000,
         runtime=lambda wc, attempt: 60 * attempt,  # minutes; a retry resumes the saved state (learnscope.train.resume)
         gpu=config["runtime"]["gpus"],
     cache: True
+    # the manifests' folder in the text, not a param: at the default tier the text (part of the cache key and
+    # of the `code` rerun trigger) is what it was before tiers, so no default-tier run retrains for them
     shell:
-        "learnscope train --run {params.run:q} {params.data} --out {output} --threads {threads} --ensembles results/ensembles > {log} 2>&1"
+        f"learnscope train --run {{params.run:q}} {{params.data}} --out {{output}} --threads {{threads}} --ensembles {TRAIN_TIER.ensembles} > {{log}} 2>&1"
 
 
 rule runs_all:
     input:
-        lambda wc: sorted(f"results/runs/{run}.h5" for run in RUNS),
+        lambda wc: sorted(TRAIN_TIER.run(run) for run in RUNS),
 
 
 # Imported here, not at parse time: torch stays out of every `snakemake` invocation's start-up.

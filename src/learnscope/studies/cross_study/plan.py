@@ -13,9 +13,22 @@ from learnscope.config import make_run
 from learnscope.errors import ConfigError
 from learnscope.studies.identify_rules import plan as identify_rules
 from learnscope.studies.robust_rnn import plan as robust_rnn
+from learnscope.tiers import roots
 
-PC_OBSERVABLES = "results/cross_study/observables_pc.h5"
-EXTRAS = ["results/cross_study/findings.md"]  # beside its figures, in its index
+
+def results(cfg: dict) -> str:
+    """The study's results folder in the configuration's tier."""
+    return roots(cfg).study("cross_study")
+
+
+def pc_observables(cfg: dict) -> str:
+    """The PC runs' observables (beside identify_rules' observables.h5)."""
+    return f"{results(cfg)}/observables_pc.h5"
+
+
+def extras(cfg: dict) -> list[str]:
+    """Files beside its figures, in its index: the findings in words."""
+    return [f"{results(cfg)}/findings.md"]
 
 
 def _zoo_labels(cfg: dict, labels: list[str], where: str) -> None:
@@ -89,10 +102,10 @@ def target_alignment_options(cfg: dict, activation: str) -> str:
     return json.dumps({**{k: v for k, v in sec.items() if k not in ("activations", "claim_activation")}, "activations": [activation]}, sort_keys=True)
 
 
-def claim_file(pattern: str) -> str:
+def claim_file(cfg: dict, pattern: str) -> str:
     """The per-figure claims file holding the claims of an atlas column (<study>.<figure>.<name>)."""
     study, figure = pattern.split(".")[:2]
-    return f"results/{study}/claims/{figure}.json"
+    return f"{roots(cfg).study(study)}/claims/{figure}.json"
 
 
 def column_rules(cfg: dict, pattern: str) -> tuple[dict[str, dict], str]:
@@ -114,16 +127,17 @@ def column_rules(cfg: dict, pattern: str) -> tuple[dict[str, dict], str]:
 def figures(cfg: dict) -> dict:
     cs, ir, rr = cfg["cross_study"], cfg["identify_rules"], cfg["robust_rnn"]
     dim, pc, ta = cs["dimensionality"], cs["identify_pc"], cs["target_alignment"]
-    rnn_tables = {r: robust_rnn.measures(runs) for r, runs in rnn_runs(cfg).items()}
+    rnn_tables = {r: robust_rnn.measures(cfg, runs) for r, runs in rnn_runs(cfg).items()}
+    out = results(cfg)
     return {
         # one joint SRM over the rule zoo's networks of every rule
         "geometry": {
-            "inputs": ["results/cross_study/geometry.csv", "results/cross_study/geometry.pairs.csv"],
+            "inputs": [f"{out}/geometry.csv", f"{out}/geometry.pairs.csv"],
             "options": {"rules": cs["rules"], "layers": cs["geometry"]["layers"]},
         },
         # PR per layer of the rule zoo's runs, and of robust_rnn's RNN trained with the zoo rules that apply to it
         "dimensionality": {
-            "inputs": ["results/cross_study/dimensionality.csv", *[p for ps in rnn_tables.values() for p in ps]],
+            "inputs": [f"{out}/dimensionality.csv", *[p for ps in rnn_tables.values() for p in ps]],
             "options": {
                 "rules": cs["rules"],
                 "layers": dim["layers"],
@@ -134,21 +148,21 @@ def figures(cfg: dict) -> dict:
             },
         },
         "conservation": {
-            "inputs": ["results/cross_study/conservation.csv"],
+            "inputs": [f"{out}/conservation.csv"],
             "options": {"rules": cs["rules"], "threshold": cs["conservation"]["threshold"]},
         },
         # identify_rules' rule labels map to rule_zoo labels by their rule `name`
         "identify_pc": {
-            "inputs": ["results/cross_study/identify_pc.csv"],
+            "inputs": [f"{out}/identify_pc.csv"],
             "options": {"labels": {**{r: ir["rules"][r]["name"] for r in ir["classify"]["rules"]}, pc["label"]: pc["label"]}, "rules": cs["rules"]},
         },
         # the prospective_configuration study's one-step target alignment over depth (no training runs)
         "target_alignment": {
-            "inputs": [f"results/cross_study/target_alignment/{act}.csv" for act in ta["activations"]],
+            "inputs": [f"{out}/target_alignment/{act}.csv" for act in ta["activations"]],
             "options": {"activation": ta["claim_activation"], "width": ta["width"], "rules": cs["rules"]},
         },
         "atlas": {
-            "inputs": sorted({claim_file(p) for p in cs["atlas"]["columns"].values()}),
+            "inputs": sorted({claim_file(cfg, p) for p in cs["atlas"]["columns"].values()}),
             # columns as [label, claim pattern] pairs: the figure rule serialises options with sorted keys, and the
             # panel keeps the order params.yaml gives
             "options": {

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 from learnscope.config import make_run
 from learnscope.record.identity import run_id
+from learnscope.tiers import roots
 
-OBSERVABLES = "results/identify_rules/observables.h5"
 EXPERIMENTS = ("accuracy", "importance", "access", "robustness", "generalisation")
 LEARNED_FEEDBACK = "information_alignment"  # its runs record the ``feedback`` tracker (B diagnostics)
 
@@ -38,19 +38,25 @@ def runs(cfg: dict, rules: dict | None = None, model_kinds: list[str] | None = N
                                            record=record_spec(ir, rule_spec), seed=seed, rule_label=rule_label, model_label=model)
 
 
+def observables(cfg: dict) -> str:
+    """The observables dataset (the paper's dataset.pkl), in the tier's results."""
+    return f"{roots(cfg).study('identify_rules')}/observables.h5"
+
+
 def data_files(cfg: dict) -> list[str]:
     """The prepared datasets of its tasks (the observables read their probe inputs)."""
-    return sorted({f"data/prepared/{spec['dataset']}.h5" for spec in cfg["identify_rules"]["tasks"].values()})
+    return sorted({roots(cfg).prepared(spec["dataset"]) for spec in cfg["identify_rules"]["tasks"].values()})
 
 
 def figures(cfg: dict) -> dict:
     ir = cfg["identify_rules"]
     options = {**ir["claims"], **ir["figures"], "rules": ir["classify"]["rules"], "window": ir["classify"]["window"]}
-    out = {"trajectories": {"inputs": [OBSERVABLES], "options": options}}
-    ia = [f"results/runs/{run_id(r)}.h5" for r in runs(cfg) if r["rule"]["name"] == LEARNED_FEEDBACK]
+    tier = roots(cfg)
+    out = {"trajectories": {"inputs": [observables(cfg)], "options": options}}
+    ia = [tier.run(run_id(r)) for r in runs(cfg) if r["rule"]["name"] == LEARNED_FEEDBACK]
     if ia:
         out["feedback"] = {"inputs": ia, "options": {**options, "feedback_lr": {k: v.get("feedback_lr") for k, v in ir["rules"].items() if v["name"] == LEARNED_FEEDBACK}}}
     for experiment in EXPERIMENTS:
         extra = {"variants": ir["observables"]["variants"]} if experiment == "robustness" else {}
-        out[experiment] = {"inputs": [f"results/identify_rules/{experiment}.csv"], "options": {**options, **extra}}
+        out[experiment] = {"inputs": [f"{tier.study('identify_rules')}/{experiment}.csv"], "options": {**options, **extra}}
     return out

@@ -5,6 +5,7 @@ tracker; analyses tabulate them; the toy fields and the quadratic need no traini
 from __future__ import annotations
 
 from learnscope.config import neural_mechanics_momentum_runs, neural_mechanics_momentum_sweep, study_run
+from learnscope.tiers import roots
 
 FIGURES = ("neuron_dynamics", "symmetry_fields", "conservation_geometry", "modified_equation", "exact_dynamics",
            "momentum_dynamics", "sweep", "momentum_sweep")
@@ -32,5 +33,5 @@ def runs(cfg: dict) -> dict[str, list[dict]]:
 
 
 def figures(cfg: dict) -> dict:
-    claims = cfg["neural_mechanics"]["claims"]
-    return {f: {"inputs": [f"results/neural_mechanics/{FIGURE_TABLE.get(f, f)}.csv"], "options": claims} for f in FIGURES}
+    claims, out = cfg["neural_mechanics"]["claims"], roots(cfg).study("neural_mechanics")
+    return {f: {"inputs": [f"{out}/{FIGURE_TABLE.get(f, f)}.csv"], "options": claims} for f in FIGURES}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from learnscope.config import make_run
+from learnscope.tiers import roots
 
 SIMULATIONS = ("sensorimotor", "reversal", "fear_conditioning", "reinforcement", "alignment_steps", "pc_equivalence")
 LR_GRIDS = ("depth", "batch_size", "few_data", "cnn")
@@ -100,5 +101,5 @@ def runs(cfg: dict) -> dict[str, list[dict]]:
 
 
 def figures(cfg: dict) -> dict:
-    pc = cfg["prospective_configuration"]
-    return {name: {"inputs": [f"results/prospective_configuration/{name}.csv"], "options": {**pc[name]}} for name in FIGURES}
+    pc, out = cfg["prospective_configuration"], roots(cfg).study("prospective_configuration")
+    return {name: {"inputs": [f"{out}/{name}.csv"], "options": {**pc[name]}} for name in FIGURES}

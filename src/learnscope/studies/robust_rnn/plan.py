@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from learnscope.config import make_run
 from learnscope.record.identity import run_id
+from learnscope.tiers import roots
 
 LOSS_LABEL = {"cross_entropy": "cce", "mse_onehot": "mse"}
 
@@ -54,14 +55,15 @@ def runs(cfg: dict) -> list[dict]:
     return [r for name in names for r in experiment_runs(cfg, name)]
 
 
-def measures(runs: list[dict]) -> list[str]:
-    """The measurement tables (results/robust_rnn/runs/<run_id>.csv) of runs."""
-    return [f"results/robust_rnn/runs/{run_id(r)}.csv" for r in runs]
+def measures(cfg: dict, runs: list[dict]) -> list[str]:
+    """The measurement tables (results/robust_rnn/runs/<run_id>.csv, in the tier's results) of runs."""
+    out = roots(cfg).study("robust_rnn")
+    return [f"{out}/runs/{run_id(r)}.csv" for r in runs]
 
 
 def tables(cfg: dict, name: str) -> list[str]:
     """Per-run measurement tables (and their PCA snapshots) of an experiment."""
-    paths = measures(experiment_runs(cfg, name))
+    paths = measures(cfg, experiment_runs(cfg, name))
     return paths + [p.replace(".csv", ".snapshots.csv") for p in paths]
 
 

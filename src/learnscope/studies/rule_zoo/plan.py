@@ -4,6 +4,7 @@ and the same grid on shuffled training labels, the negative control of its learn
 from __future__ import annotations
 
 from learnscope.config import grid_runs
+from learnscope.tiers import roots
 
 
 def runs(cfg: dict) -> list[dict]:
@@ -19,5 +20,6 @@ def control_runs(cfg: dict) -> list[dict]:
 
 
 def figures(cfg: dict) -> dict:
-    inputs = ["results/rule_zoo/learning_curves.csv", "results/rule_zoo/control_curves.csv"]
+    out = roots(cfg).study("rule_zoo")
+    inputs = [f"{out}/learning_curves.csv", f"{out}/control_curves.csv"]
     return {"learning_curves": {"inputs": inputs, "options": cfg["rule_zoo"]["claims"]}}

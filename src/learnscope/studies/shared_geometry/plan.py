@@ -6,8 +6,13 @@ same way under ``results/shared_geometry/control/``); the XOR copies simulation;
 from __future__ import annotations
 
 from learnscope.config import family_runs
+from learnscope.tiers import roots
 
-SIMULATION = ["results/shared_geometry/xor_simulation.csv", "results/shared_geometry/xor_simulation.npz"]
+
+def simulation(cfg: dict) -> list[str]:
+    """The XOR simulation's table and arrays."""
+    out = roots(cfg).study("shared_geometry")
+    return [f"{out}/xor_simulation.csv", f"{out}/xor_simulation.npz"]
 
 
 def runs(cfg: dict) -> dict[str, list[dict]]:
@@ -22,27 +27,27 @@ def control_runs(cfg: dict) -> dict[str, list[dict]]:
     return family_runs({**cfg, "shared_geometry": {**sec, **sec["control"]}}, "shared_geometry")
 
 
-def table(family: str, control: bool = False) -> str:
-    return f"results/shared_geometry/{'control/' if control else ''}{family}.csv"
+def table(cfg: dict, family: str, control: bool = False) -> str:
+    return f"{roots(cfg).study('shared_geometry')}/{'control/' if control else ''}{family}.csv"
 
 
-def arrays(family: str, control: bool = False) -> str:
-    return f"results/shared_geometry/{'control/' if control else ''}{family}.npz"
+def arrays(cfg: dict, family: str, control: bool = False) -> str:
+    return f"{roots(cfg).study('shared_geometry')}/{'control/' if control else ''}{family}.npz"
 
 
 def figures(cfg: dict) -> dict:
     sg = cfg["shared_geometry"]
-    fig, tables = sg["figures"], [table(f) for f in sg["families"]]
+    fig, tables = sg["figures"], [table(cfg, f) for f in sg["families"]]
     return {
         "three_rsms": {
-            "inputs": [arrays(fig["three_rsms"]["family"]), *tables],
+            "inputs": [arrays(cfg, fig["three_rsms"]["family"]), *tables],
             "options": {**fig["three_rsms"], "controls": sg["controls"], "claims": sg["claims"]},
         },
         "main_grid": {
-            "inputs": [*tables, *(table(f, control=True) for f in sg["families"])],
+            "inputs": [*tables, *(table(cfg, f, control=True) for f in sg["families"])],
             "options": {"controls": sg["controls"], "claims": sg["claims"]},
         },
-        "simulation": {"inputs": SIMULATION, "options": {"claims": sg["claims"], "n_copies": sg["simulation"]["n_copies"]}},
-        "class_rsms": {"inputs": [arrays(fig["class_rsms"]["family"])], "options": {**fig["class_rsms"], "controls": sg["controls"]}},
-        "trajectories": {"inputs": [arrays(fig["trajectories"]["family"])], "options": fig["trajectories"]},
+        "simulation": {"inputs": simulation(cfg), "options": {"claims": sg["claims"], "n_copies": sg["simulation"]["n_copies"]}},
+        "class_rsms": {"inputs": [arrays(cfg, fig["class_rsms"]["family"])], "options": {**fig["class_rsms"], "controls": sg["controls"]}},
+        "trajectories": {"inputs": [arrays(cfg, fig["trajectories"]["family"])], "options": fig["trajectories"]},
     }
