@@ -1,6 +1,10 @@
 # learnscope — the two commands (see README.md):
-#   make figures   create the environment if missing, then build every figure (snakemake figures/all)
+#   make figures   create the environment if missing, then build every figure (snakemake figures/all; with
+#                  ARGS="--configfile config/X.yaml" that tier's index, figures/<tier>/all: config/README.md)
 #   make test      create the environment if missing, then run the whole test suite
+#   make replicate    every study again on disjoint seeds (config/replicate.yaml, the replicate tier), then
+#                     results/replication.md: each claim on the default seeds and on replication, side by side
+#                     (after make figures; docs/claims.md)
 #   make paper-shape  the paper tier's configuration on tiny real-format datasets, end to end in a temporary copy
 #   make gpu-check    CPU-vs-GPU records per model kind and a paper-tier job's steps/s (skips without CUDA)
 #   (both: docs/paper_tier.md)
@@ -17,7 +21,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.learnscope-installed
 RUN    := PATH="$(abspath $(BIN)):$$PATH" DVC_NO_ANALYTICS=1
 
-.PHONY: env figures test repro pull publish findings clean-results paper-shape gpu-check
+.PHONY: env figures test repro pull publish findings replicate clean-results paper-shape gpu-check
 
 env: $(STAMP)
 
@@ -29,7 +33,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 figures: $(STAMP)
-	$(RUN) $(BIN)/learnscope snakemake --cores $(CORES) figures/all $(ARGS)
+	$(RUN) $(BIN)/learnscope snakemake --cores $(CORES) $(ARGS)   # the default target: the tier's index (figures/all by default)
 
 test: $(STAMP)
 	$(RUN) $(BIN)/python -m pytest tests $(ARGS)
@@ -62,6 +66,13 @@ publish: $(STAMP)
 
 findings: $(STAMP)   # docs/findings.md, the cross-study findings, from the last build's results/cross_study/findings.md
 	$(RUN) $(BIN)/learnscope claims findings-page --inputs results/cross_study/findings.md --out docs/findings.md
+
+# replicate: the replicate tier (its own tree: results/replicate/, figures/replicate/) and the side-by-side table
+# of its claims with the default tier's (results/<study>/claims.json, from make figures).
+replicate: $(STAMP)
+	$(RUN) $(BIN)/learnscope snakemake --cores $(CORES) figures/replicate/all --configfile config/replicate.yaml $(ARGS)
+	$(RUN) $(BIN)/learnscope claims replication --reference results --replicate results/replicate --out results/replication.md
+	@echo "make replicate: results/replication.md"
 
 paper-shape: $(STAMP)
 	$(RUN) $(BIN)/python -m benchmarks.paper_shape --cores $(if $(filter all,$(CORES)),2,$(CORES)) $(ARGS)

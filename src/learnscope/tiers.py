@@ -34,6 +34,7 @@ run's config and code digest, so a run another tier already trained is restored 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 DEFAULT = "default"
 
@@ -115,3 +116,48 @@ def roots(cfg: dict) -> Roots:
     if tier == DEFAULT:
         return Roots(tier, "results", "figures", "data/prepared", "logs", "metrics")
     return Roots(tier, f"results/{tier}", f"figures/{tier}", f"data/{tier}/prepared", f"logs/{tier}", f"metrics/{tier}")
+
+
+_TIERED = ("results", "figures", "logs", "metrics")
+_DEFAULT_ENTRIES = {"all", "runs", "ensembles", "claims.md", "README.md", "train", "data", "figures"}
+
+
+def command_line_targets(argv: list[str]) -> list[str]:
+    """The words of a ``snakemake`` command line that name files under the tiered folders (results/, figures/,
+    logs/, metrics/, data/): its file targets (option values name config files, profiles or rules); [] when the
+    process is not Snakemake's command line."""
+    if not argv or not Path(argv[0]).name.startswith("snakemake"):
+        return []
+    return [a for a in argv[1:] if a.split("/", 1)[0] in (*_TIERED, "data") and "/" in a]
+
+
+def target_problem(targets, cfg_roots: Roots, studies) -> str | None:
+    """Why a requested target is not a file of this configuration's tier (None when all are): the usual slip is
+    the default tier's ``figures/all`` with an override file that sets another tier, or another tier's path
+    without its override file. Rule names (no '/') pass."""
+    studies = set(studies)
+    for t in (str(t) for t in targets):
+        parts = t.split("/")
+        if len(parts) < 2 or parts[0] not in (*_TIERED, "data"):
+            continue
+        if parts[0] == "data":
+            other = parts[1] if len(parts) > 2 and parts[1] not in ("prepared", "raw") and parts[2] == "prepared" else None
+            own = t.startswith(cfg_roots.data + "/")
+        else:
+            name = parts[1]
+            other = name if len(parts) > 2 and name not in studies and name not in _DEFAULT_ENTRIES else None
+            own = t.startswith(getattr(cfg_roots, parts[0]) + "/") and (cfg_roots.tier != DEFAULT or other is None)
+        if own:
+            continue
+        if cfg_roots.tier == DEFAULT:
+            if other is None:
+                continue
+            return (f"{t} is a file of tier {other!r}, but this configuration's tier is 'default' (params.yaml's tier): "
+                    f"pass that tier's override file(s) after the target, e.g. --configfile config/{other}.yaml")
+        if parts[0] == "data" and parts[1] == "raw":
+            continue
+        return (f"{t} is not a file of this configuration's tier {cfg_roots.tier!r} (the override files set tier: "
+                f"{cfg_roots.tier}): its files are under {cfg_roots.results}/, {cfg_roots.figures}/ (index "
+                f"{cfg_roots.index}), {cfg_roots.data}/; figures/all and results/... without a tier are the default "
+                "tier's (no override file)")
+    return None

@@ -3,7 +3,9 @@
 # indexed in figures/<study>/all, and all studies tabulated in results/claims.md and figures/all; every path in
 # the configuration's tier (learnscope.tiers: results/<tier>/..., figures/<tier>/... beyond the default tier).
 
-from learnscope.tiers import roots as tier_roots
+import sys
+
+from learnscope.tiers import command_line_targets, roots as tier_roots, target_problem
 
 FIG_TIER = tier_roots(config)
 
@@ -79,3 +81,11 @@ rule figures_all:
         runtime=5,
     shell:
         "learnscope claims report --inputs {input.claims} --out {output.table} --index {output.index} > {log} 2>&1"
+
+
+# A target of another tier (figures/all with an override file that sets another tier, or figures/<tier>/all
+# without that tier's override file) is named as such before Snakemake reports a missing rule or a bare KeyError.
+# Snakemake parses this file before it knows its targets, so they are read off its command line (words under
+# the output folders; learnscope.tiers.command_line_targets).
+if _tier_problem := target_problem(command_line_targets(sys.argv), FIG_TIER, FIGURES):
+    raise WorkflowError(_tier_problem)
