@@ -2,7 +2,7 @@
 top, on tiny datasets in their real formats (benchmarks/raw_datasets.py), in a temporary copy of the
 project, end to end: every training run, analysis, figure and claim file.
 
-    python -m benchmarks.paper_shape [--dir DIR] [--cores N] [--target figures/all]
+    python -m benchmarks.paper_shape [--dir DIR] [--cores N] [--target figures/paper_shape/all]
 
 Prints the wall time and the failed jobs; exits 1 when any job failed. The claims are not expected to pass
 at a few steps: this run checks that everything runs, not what it finds.
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.paper_shape", description=__doc__.split("\n\n")[0])
     p.add_argument("--dir", help="project copy to build in (default: a new temporary folder, kept for inspection)")
     p.add_argument("--cores", type=int, default=2)
-    p.add_argument("--target", default="figures/all")
+    p.add_argument("--target", default="figures/paper_shape/all")   # the paper_shape tier's index
     p.add_argument("extra", nargs="*", help="more snakemake arguments")
     a = p.parse_args(argv)
     dest = Path(a.dir) if a.dir else Path(tempfile.mkdtemp(prefix="learnscope-paper-shape-"))

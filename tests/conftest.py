@@ -86,13 +86,17 @@ def job_counts(output: str) -> dict[str, int]:
     return {rule: int(n) for rule, n in (line.split() for line in m.group(1).strip().splitlines())}
 
 
+SMOKE_TARGET = "figures/smoke/all"  # the smoke tier's index: its files are under results/smoke/, figures/smoke/, ...
+
+
 class SmokeBuild(Project):
-    """A project copy in which `snakemake --cores 2 --keep-going figures/all` ran once on config/smoke.yaml."""
+    """A project copy in which `snakemake --cores 2 --keep-going figures/smoke/all` ran once on config/smoke.yaml
+    (the smoke tier: its files under results/smoke/, figures/smoke/, data/smoke/prepared/, logs/smoke/)."""
 
     def study(self, name: str) -> "SmokeBuild":
         """Fail with the build's own output unless study ``name`` was built completely."""
-        if not self.path(f"figures/{name}/all").exists():
-            raise AssertionError(f"the smoke build did not finish figures/{name}/all:\n{self.output[-6000:]}")
+        if not self.path(f"figures/smoke/{name}/all").exists():
+            raise AssertionError(f"the smoke build did not finish figures/smoke/{name}/all:\n{self.output[-6000:]}")
         return self
 
 
@@ -103,9 +107,9 @@ def smoke_build(tmp_path_factory) -> SmokeBuild:
     base = make_project(tmp_path_factory.mktemp("smoke"))
     project = SmokeBuild(base.root, base.cache)
     smoke = ("--configfile", "config/smoke.yaml")
-    plan = project.snakemake("-n", "figures/all", *smoke)
+    plan = project.snakemake("-n", SMOKE_TARGET, *smoke)
     project.planned = job_counts(plan.stdout + plan.stderr)
-    res = project.snakemake("--cores", "2", "--keep-going", "figures/all", *smoke, check=False, timeout=3600)
+    res = project.snakemake("--cores", "2", "--keep-going", SMOKE_TARGET, *smoke, check=False, timeout=3600)
     project.returncode, project.output = res.returncode, res.stdout + res.stderr
     return project
 

@@ -132,12 +132,12 @@ def test_the_committed_findings_page_is_the_generators_output():
 @pytest.mark.integration
 def test_cross_study_target_smoke(smoke_build, tmp_path):
     project = smoke_build.study("cross_study")
-    claims = read_claims(project.path("results/cross_study/claims.json"))
+    claims = read_claims(project.path("results/smoke/cross_study/claims.json"))
     figures = sorted({c["figure"] for c in claims})
     assert set(FIGURES_OF_THE_ISSUE) <= set(figures), figures
     for fig in figures:
         for ext in ("png", "pdf", "csv"):
-            assert project.path(f"figures/cross_study/{fig}.{ext}").stat().st_size > 0
+            assert project.path(f"figures/smoke/cross_study/{fig}.{ext}").stat().st_size > 0
     assert not any(c["gated"] for c in claims), "cross-study findings are reported, never gated"
 
     # the atlas: one row per rule and column, every column measured for at least two rules, each cell the
@@ -145,10 +145,10 @@ def test_cross_study_target_smoke(smoke_build, tmp_path):
     from learnscope.config import load_params
 
     params = load_params(project.path("params.yaml"), [project.path("config/smoke.yaml")])["cross_study"]
-    atlas = pd.read_csv(project.path("figures/cross_study/atlas.csv"))
+    atlas = pd.read_csv(project.path("figures/smoke/cross_study/atlas.csv"))
     assert len(atlas) == len(params["rules"]) * len(params["atlas"]["columns"])
     assert (atlas.groupby("column")["value"].count() >= 2).all(), atlas
-    every = {c["id"]: c for p in project.path("results").glob("*/claims.json") for c in read_claims(p)}
+    every = {c["id"]: c for p in project.path("results/smoke").glob("*/claims.json") for c in read_claims(p)}
     for row in atlas.itertuples():
         pattern = params["atlas"]["columns"][row.column]
         claim = every.get(pattern.format(rule=row.rule))
@@ -158,7 +158,7 @@ def test_cross_study_target_smoke(smoke_build, tmp_path):
             assert row.value == pytest.approx(claim["value"], rel=1e-6), (row.column, row.rule)
 
     # the findings (docs/findings.md: `make findings`), from this build
-    findings = project.path("results/cross_study/findings.md").read_text()
+    findings = project.path("results/smoke/cross_study/findings.md").read_text()
     assert findings.strip() == findings_markdown(claims).strip()
     for c in claims:                      # every claim is in it: per-rule ones as a table cell, the others in words
         section = findings.split(f"**{c['figure']}**", 1)[1].split("\n**", 1)[0]
@@ -171,5 +171,5 @@ def test_cross_study_target_smoke(smoke_build, tmp_path):
         else:
             assert f"- {c['claim']}: " in section, c["id"]
     page = tmp_path / "findings.md"
-    assert cli(["claims", "findings-page", "--inputs", str(project.path("results/cross_study/findings.md")), "--out", str(page)]) == 0
+    assert cli(["claims", "findings-page", "--inputs", str(project.path("results/smoke/cross_study/findings.md")), "--out", str(page)]) == 0
     assert page.read_text().endswith("\n" + findings.strip() + "\n")

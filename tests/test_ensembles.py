@@ -210,24 +210,24 @@ def test_rule_zoo_smoke_builds_with_seed_ensembles(project):
     from learnscope.data import load_prepared
 
     project.path("config/on.yaml").write_text(yaml.safe_dump({"runtime": {"ensemble": {"enabled": True, "max_seeds": 16}}}))
-    project.snakemake("--cores", "1", "figures/rule_zoo/all", "--configfile", "config/smoke.yaml", "config/on.yaml")
-    logs = {p.name: p.read_text() for p in project.path("logs/train").glob("*.log")}
+    project.snakemake("--cores", "1", "figures/smoke/rule_zoo/all", "--configfile", "config/smoke.yaml", "config/on.yaml")
+    logs = {p.name: p.read_text() for p in project.path("logs/smoke/train").glob("*.log")}
     leaders = [n for n, text in logs.items() if "leader of a seed ensemble of 2" in text]
     followers = [n for n, text in logs.items() if "taken from its seed ensemble's staged record" in text]
     vectorised = ("sgd", "momentum", "adam", "feedback_alignment", "information_alignment")
     assert len(leaders) == len(followers) == len(vectorised)  # smoke: 2 seeds per rule; predictive coding alone
     assert not any(n.startswith("predictive_coding") for n in leaders + followers)
-    assert not list(project.path("results/ensembles/staged").glob("*.h5"))
+    assert not list(project.path("results/smoke/ensembles/staged").glob("*.h5"))
     # a follower's record (trained inside its leader's ensemble) equals training that run alone
-    follower = project.path("results/runs") / followers[0].replace(".log", ".h5")
+    follower = project.path("results/smoke/runs") / followers[0].replace(".log", ".h5")
     with open_run(follower) as r:
         run = r.config
-    assert_same_record(follower, train_run(run, load_prepared(project.path("data/prepared/digits.h5")), project.root / "alone.h5"))
+    assert_same_record(follower, train_run(run, load_prepared(project.path("data/smoke/prepared/digits.h5")), project.root / "alone.h5"))
     # scheduling only: switching ensembles off (the default) plans nothing; adding a seed trains only the new seed's runs
-    res = project.snakemake("-n", "figures/rule_zoo/all", "--configfile", "config/smoke.yaml")
+    res = project.snakemake("-n", "figures/smoke/rule_zoo/all", "--configfile", "config/smoke.yaml")
     assert "Nothing to be done" in res.stdout + res.stderr
     project.path("config/seeds.yaml").write_text(yaml.safe_dump({"rule_zoo": {"seeds": [0, 1, 2]}}))
-    res = project.snakemake("-n", "figures/rule_zoo/all", "--configfile", "config/smoke.yaml", "config/on.yaml", "config/seeds.yaml")
+    res = project.snakemake("-n", "figures/smoke/rule_zoo/all", "--configfile", "config/smoke.yaml", "config/on.yaml", "config/seeds.yaml")
     counts = [line.split() for line in (res.stdout + res.stderr).splitlines()]
     assert ["train", "6"] in counts  # the job stats: one new seed for each of the six rules, nothing else retrains
 

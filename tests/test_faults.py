@@ -36,8 +36,8 @@ from conftest import BIN, Project, job_counts, make_project
 pytestmark = pytest.mark.integration
 
 TINY = ("--configfile", "config/smoke.yaml", "config/faults.yaml")
-TARGET = "figures/rule_zoo/all"
-CLAIMS = "results/rule_zoo/claims.json"
+TARGET = "figures/smoke/rule_zoo/all"   # the smoke tier's tree (learnscope.tiers)
+CLAIMS = "results/smoke/rule_zoo/claims.json"
 
 
 def sha(path: Path) -> str:
@@ -45,8 +45,8 @@ def sha(path: Path) -> str:
 
 
 def records(project: Project) -> dict[str, str]:
-    """{record file name: sha256} of results/runs."""
-    return {p.name: sha(p) for p in project.path("results/runs").glob("*.h5")}
+    """{record file name: sha256} of the smoke tier's results/smoke/runs."""
+    return {p.name: sha(p) for p in project.path("results/smoke/runs").glob("*.h5")}
 
 
 def published(project: Project) -> list | None:
@@ -85,7 +85,7 @@ def assert_clean(project: Project) -> None:
 
 def record_of(project: Project, rule: str) -> Path:
     """The record of ``rule``'s run on digits (not its control run on shuffled labels)."""
-    return next(project.path("results/runs").glob(f"{rule}-*-digits-s*.h5"))
+    return next(project.path("results/smoke/runs").glob(f"{rule}-*-digits-s*.h5"))
 
 
 def cache_entry(project: Project, record: Path) -> Path:
@@ -154,7 +154,7 @@ def test_full_disk_is_a_one_line_error_and_leaves_no_temp_file(tiny, tmp_path, r
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
 
-    data = str(tiny.path("data/prepared/digits.h5"))
+    data = str(tiny.path("data/smoke/prepared/digits.h5"))
     cmd = [str(BIN / "learnscope"), "train", "--run", run, "--data", data, "--out", str(out / "r.h5"), *resume]
     res = subprocess.run(cmd, cwd=tiny.root, env=tiny.env, capture_output=True, text=True, preexec_fn=small_disk, timeout=300)
     assert res.returncode == 2, f"exit {res.returncode}:\n{res.stderr[-3000:]}"
@@ -171,7 +171,7 @@ def test_templated_override_is_refused_before_any_job(tiny):
     Snakemake runs the template while loading it (docs/reliability.md), and the workflow then stops before any job."""
     evil = tiny.path("config/evil.yaml")
     evil.write_text("__use_yte__: true\nrule_zoo:\n  seeds: ?__import__('pathlib').Path('yte-ran').touch() or [0]\n")
-    analysis = tiny.path("results/rule_zoo/learning_curves.csv")
+    analysis = tiny.path("results/smoke/rule_zoo/learning_curves.csv")
     before = analysis.stat().st_mtime_ns
     try:
         res = tiny.run(str(BIN / "learnscope"), "snakemake", "--cores", "1", TARGET, "--forcerun", "rule_zoo_curves",
@@ -239,7 +239,7 @@ def test_corrupt_cache_entry_is_refused_never_published(tiny):
     record = record_of(tiny, "sgd")
     entry = cache_entry(tiny, record)
     flip_sign_of_final_test_accuracy(entry)
-    for folder in ("results", "figures/rule_zoo", "logs"):
+    for folder in ("results/smoke", "figures/smoke/rule_zoo", "logs/smoke"):
         shutil.rmtree(tiny.path(folder))
     res = tiny.snakemake("--cores", "2", TARGET, *TINY, check=False)
     assert published(tiny) in (None, tiny.claims), f"published from a damaged entry:\n{json.dumps(published(tiny), indent=1)}"
@@ -250,7 +250,7 @@ def test_corrupt_cache_entry_is_refused_never_published(tiny):
     assert fix == f"rm -f {entry}"
     tiny.run(*fix.split())
     tiny.snakemake("--cores", "2", TARGET, *TINY)
-    assert tiny.path(f"logs/train/{record.stem}.log").stat().st_size > 0  # retrained (a restored run logs nothing)
+    assert tiny.path(f"logs/smoke/train/{record.stem}.log").stat().st_size > 0  # retrained (a restored run logs nothing)
     assert_clean(tiny)
 
 
@@ -259,10 +259,10 @@ def test_kill9_of_the_whole_build_then_rerun_is_byte_identical(tiny):
     removed): nothing looks finished that is not; the rerun names the stale lock's fix (`--unlock`), and
     after it completes with records byte-identical to the clean build's, the killed writer's temp file swept."""
     victims = [record_of(tiny, rule) for rule in ("sgd", "adam")]
-    logs = [tiny.path(f"logs/train/{record.stem}.log") for record in victims]
+    logs = [tiny.path(f"logs/smoke/train/{record.stem}.log") for record in victims]
     for record, log in zip(victims, logs):
         tiny.run("rm", "-f", str(cache_entry(tiny, record)), str(record), str(log))
-    for folder in ("results/rule_zoo", "figures/rule_zoo"):
+    for folder in ("results/smoke/rule_zoo", "figures/smoke/rule_zoo"):
         shutil.rmtree(tiny.path(folder))
     cmd = [str(BIN / "snakemake"), "--cores", "2", TARGET, *TINY]
     build = subprocess.Popen(cmd, cwd=tiny.root, env=tiny.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -306,5 +306,5 @@ def test_changed_dataset_param_rebuilds_every_affected_figure_in_one_run(tiny):
     affected = {name for name in tiny.clean if "-digits_shuffled_labels-" in name}
     retrained = records(tiny).keys() - tiny.clean.keys()
     assert affected and len(retrained) == len(affected) and all("-digits_shuffled_labels-" in name for name in retrained)
-    for rel in (CLAIMS, "results/rule_zoo/control_curves.csv", "figures/rule_zoo/learning_curves.png", TARGET):
+    for rel in (CLAIMS, "results/smoke/rule_zoo/control_curves.csv", "figures/smoke/rule_zoo/learning_curves.png", TARGET):
         assert tiny.path(rel).stat().st_mtime > start, f"{rel} was not rebuilt"

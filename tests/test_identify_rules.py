@@ -388,12 +388,12 @@ def test_identify_rules_target_smoke(smoke_build):
     figures = ["trajectories", "accuracy", "importance", "access", "robustness", "generalisation", "feedback"]
     for fig in figures:
         for ext in ("png", "pdf", "csv"):
-            assert project.path(f"figures/identify_rules/{fig}.{ext}").stat().st_size > 0
-    data = ob.read_dataset(project.path("results/identify_rules/observables.h5"))
+            assert project.path(f"figures/smoke/identify_rules/{fig}.{ext}").stat().st_size > 0
+    data = ob.read_dataset(project.path("results/smoke/identify_rules/observables.h5"))
     assert data["X"]["clean"].shape[1:] == (6, 45) and int(data["admissible"].sum()) == 24
     assert {"clean", "units_8", "noise_1"} <= set(data["X"])  # override files merge the variants mapping
     assert sorted(set(data["meta"]["rule"])) == ["adam", "feedback", "information", "sgdm"]
-    claims = json.loads(project.path("results/identify_rules/claims.json").read_text())
+    claims = json.loads(project.path("results/smoke/identify_rules/claims.json").read_text())
     assert {c["figure"] for c in claims} == set(figures)
     by_id = {c["id"]: c for c in claims}
     assert by_id["identify_rules.trajectories.shared_init"]["pass"]  # every rule starts from the same network
@@ -514,5 +514,5 @@ def test_plan_records_b_diagnostics_on_information_alignment_runs_only():
     assert ia and all(r["record"]["trackers"] == ["feedback"] for r in ia)
     assert all("trackers" not in r["record"] for r in runs if r not in ia)
     fig = plan.figures(cfg)["feedback"]
-    assert fig["inputs"] == [f"results/runs/{run_id(r)}.h5" for r in ia]
+    assert fig["inputs"] == [f"results/smoke/runs/{run_id(r)}.h5" for r in ia]   # the smoke tier's records
     assert fig["options"]["feedback_lr"] == {"information": 0.1} and fig["options"]["feedback_converged_min"] == 0.9

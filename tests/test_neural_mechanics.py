@@ -322,8 +322,8 @@ def test_neural_mechanics_target_smoke(smoke_build):
     figures = ["neuron_dynamics", "symmetry_fields", "conservation_geometry", "modified_equation", "exact_dynamics", "momentum_dynamics", "sweep", "momentum_sweep"]
     for fig in figures:
         for ext in ("png", "pdf", "csv"):
-            assert project.path(f"figures/neural_mechanics/{fig}.{ext}").stat().st_size > 0
-    claims = json.loads(project.path("results/neural_mechanics/claims.json").read_text())
+            assert project.path(f"figures/smoke/neural_mechanics/{fig}.{ext}").stat().st_size > 0
+    claims = json.loads(project.path("results/smoke/neural_mechanics/claims.json").read_text())
     assert {c["figure"] for c in claims} == set(figures)
     assert all(tuple(c) == KEYS for c in claims)  # claims contract v2
     toy = [c for c in claims if c["figure"] in ("symmetry_fields", "conservation_geometry", "modified_equation") and c["gated"]]

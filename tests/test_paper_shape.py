@@ -72,7 +72,7 @@ def shape_project(tmp_path_factory, raw):
 
 
 def test_paper_shape_plans_every_study(shape_project):
-    res = shape_project.snakemake("-n", "figures/all", "--configfile", "config/paper.yaml", "config/paper_shape.yaml")
+    res = shape_project.snakemake("-n", "figures/paper_shape/all", "--configfile", "config/paper.yaml", "config/paper_shape.yaml")
     jobs = job_counts(res.stdout + res.stderr)
     # 157 runs: 134 + the shuffled-label controls of rule_zoo (6 rules x 1 seed) and shared_geometry (3 families
     # x 3 seeds) + prospective_configuration's step-matched BP arm (4) + robust_rnn on independently drawn
@@ -85,9 +85,9 @@ def test_paper_shape_plans_every_study(shape_project):
 
 def test_paper_shape_rule_zoo_end_to_end(shape_project):
     """The rule zoo at paper shape: MNIST's idx files through the workflow, every rule, figures, claims."""
-    shape_project.snakemake("--cores", "2", "figures/rule_zoo/all", "--configfile", "config/paper.yaml", "config/paper_shape.yaml", timeout=900)
-    assert shape_project.path("figures/rule_zoo/all").exists()
-    assert shape_project.path("results/rule_zoo/claims.json").stat().st_size > 0
+    shape_project.snakemake("--cores", "2", "figures/paper_shape/rule_zoo/all", "--configfile", "config/paper.yaml", "config/paper_shape.yaml", timeout=900)
+    assert shape_project.path("figures/paper_shape/rule_zoo/all").exists()   # the paper_shape tier's own tree
+    assert shape_project.path("results/paper_shape/rule_zoo/claims.json").stat().st_size > 0
 
 
 def test_gpu_check_skips_cleanly_without_cuda():

@@ -234,8 +234,8 @@ def test_study_target_builds_on_smoke_config(smoke_build):
     ]
     for fig in figures:
         for ext in ("png", "pdf", "csv"):
-            assert project.path(f"figures/prospective_configuration/{fig}.{ext}").stat().st_size > 0
-    rows = json.loads(project.path("results/prospective_configuration/claims.json").read_text())
+            assert project.path(f"figures/smoke/prospective_configuration/{fig}.{ext}").stat().st_size > 0
+    rows = json.loads(project.path("results/smoke/prospective_configuration/claims.json").read_text())
     assert all(set(r) == set(KEYS) for r in rows)
     assert {r["figure"] for r in rows} == set(figures)
     gated = {r["id"].split(".", 1)[1]: r["pass"] for r in rows if r["gated"]}
@@ -247,7 +247,7 @@ def test_study_target_builds_on_smoke_config(smoke_build):
     assert all(gated[k] for k in (*robust, *equivalence)), gated
     # every PC run of the lr grids recorded its relaxation's convergence; BP runs have none
     for grid in ("depth", "batch_size", "few_data", "cnn"):
-        table = pd.read_csv(project.path(f"results/prospective_configuration/{grid}.csv"))
+        table = pd.read_csv(project.path(f"results/smoke/prospective_configuration/{grid}.csv"))
         assert table.loc[table.rule == "PC", "relax_move_max"].notna().all() and table.loc[table.rule == "BP", "relax_move_max"].isna().all(), grid
     reported = {r["id"].split(".", 1)[1]: r for r in rows if not r["gated"]}
     assert reported["fear_conditioning.bp_fear_unchanged"]["pass"]  # exact at any scale (BP cannot reach N)

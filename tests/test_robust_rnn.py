@@ -250,8 +250,8 @@ def test_robust_rnn_target_smoke(smoke_build):
     figures = ["fig2_high_d", "fig3_low_d", "fig2_high_d_independent", "fig3_low_d_independent", "fig4_two_neuron", "fig5_mse", "supp_gamma_sweep"]
     for fig in figures:
         for ext in ("png", "pdf", "csv"):
-            assert project.path(f"figures/robust_rnn/{fig}.{ext}").stat().st_size > 0
-    claims = json.loads(project.path("results/robust_rnn/claims.json").read_text())
+            assert project.path(f"figures/smoke/robust_rnn/{fig}.{ext}").stat().st_size > 0
+    claims = json.loads(project.path("results/smoke/robust_rnn/claims.json").read_text())
     assert {c["figure"] for c in claims} == set(figures)
     assert all(set(c) == set(KEYS) for c in claims)
     # contract v2: every claim states kind and source, every gated claim of kind claim its negative control
@@ -269,7 +269,7 @@ def test_robust_rnn_target_smoke(smoke_build):
     assert by_id["robust_rnn.fig5_mse.learned_high-d_g20"]["gated"] and by_id["robust_rnn.fig5_mse.milder_high-d_g20"]["gated"]
     assert "pass on their own" in by_id["robust_rnn.fig2_high_d.pr_after_g20"]["claim"]
     # the gamma-sweep run at gamma 20, seed 0 is the low-d run itself: one configuration, one record
-    assert len(list(project.path("results/runs").glob("cce-g20-clusters_low_d-s0-*.h5"))) == 1
+    assert len(list(project.path("results/smoke/runs").glob("cce-g20-clusters_low_d-s0-*.h5"))) == 1
 
 
 # --- statistics over seeds and the gated claims ----------------------------------------------------------

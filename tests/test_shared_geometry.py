@@ -261,9 +261,9 @@ def test_snakemake_shared_geometry_smoke(smoke_build):
     project = smoke_build.study("shared_geometry")
     for fig in ("three_rsms", "main_grid", "simulation", "class_rsms", "trajectories"):
         for ext in ("png", "pdf", "csv"):
-            assert project.path(f"figures/shared_geometry/{fig}.{ext}").stat().st_size > 0
-        assert len(pd.read_csv(project.path(f"figures/shared_geometry/{fig}.csv"))) > 0
-    claims = json.loads(project.path("results/shared_geometry/claims.json").read_text())
+            assert project.path(f"figures/smoke/shared_geometry/{fig}.{ext}").stat().st_size > 0
+        assert len(pd.read_csv(project.path(f"figures/smoke/shared_geometry/{fig}.csv"))) > 0
+    claims = json.loads(project.path("results/smoke/shared_geometry/claims.json").read_text())
     assert claims and all(set(c) == set(KEYS) for c in claims)
     ids = {c["id"] for c in claims}
     assert {"shared_geometry.simulation.orthogonal_shared", "shared_geometry.three_rsms.mlp_native", "shared_geometry.main_grid.mlp_development_rises"} <= ids

@@ -63,5 +63,6 @@ def test_shared_geometry_control_trains_every_family_on_shuffled_labels(tier):
         assert all(c["model"] == r["model"] and c["record"] == r["record"] for c, r in zip(control[family], runs[family]))
         assert all("shuffle_train_labels" in c["dataset"] for c in control[family])
         assert not {run_id(c) for c in control[family]} & {run_id(r) for r in runs[family]}
-    assert sg_plan.table("mlp", control=True) == "results/shared_geometry/control/mlp.csv"
-    assert sg_plan.table("mlp", control=True) in sg_plan.figures(cfg)["main_grid"]["inputs"]
+    results = {"default": "results", "smoke": "results/smoke", "paper": "results/paper", "paper_shape": "results/paper_shape"}[cfg["tier"]]
+    assert sg_plan.table(cfg, "mlp", control=True) == f"{results}/shared_geometry/control/mlp.csv"   # in the tier's tree
+    assert sg_plan.table(cfg, "mlp", control=True) in sg_plan.figures(cfg)["main_grid"]["inputs"]

@@ -34,7 +34,7 @@ def slurm(tmp_path):
 
 # One seed: the plugin's status checks back off (5, 15, 25 s, ...), so each round of two jobs on the
 # test node's two CPUs costs about 45 s; six runs instead of the smoke tier's twelve halve the test.
-SUBMIT = ("--workflow-profile", "workflow/profiles/slurm", "--slurm-no-account", "figures/rule_zoo/all",
+SUBMIT = ("--workflow-profile", "workflow/profiles/slurm", "--slurm-no-account", "figures/smoke/rule_zoo/all",
           "--configfile", "config/smoke.yaml", "config/one_seed.yaml")
 
 
@@ -44,9 +44,9 @@ def test_study_runs_through_the_slurm_profile(tmp_path, slurm):
     project.path("config/one_seed.yaml").write_text("rule_zoo:\n  seeds: [0]\n")
     res = project.snakemake(*SUBMIT)
     out = res.stdout + res.stderr
-    claims = json.loads(project.path("results/rule_zoo/claims.json").read_text())
+    claims = json.loads(project.path("results/smoke/rule_zoo/claims.json").read_text())
     assert all(c["pass"] for c in claims if c["gated"])
-    assert project.path("figures/rule_zoo/learning_curves.png").stat().st_size > 0
+    assert project.path("figures/smoke/rule_zoo/learning_curves.png").stat().st_size > 0
     # every job was submitted with sbatch, the many-seed training as one array job
     submitted = out.count("has been submitted with SLURM jobid")
     assert submitted >= 5, out[-3000:]
@@ -57,14 +57,14 @@ def test_study_runs_through_the_slurm_profile(tmp_path, slurm):
 
     # the between-workflow output cache works under the cluster executor: the jobs stored their runs
     # in it, and after deleting results/ the resubmitted training jobs restore them instead of training
-    runs = {p.name: p.read_bytes() for p in project.path("results/runs").glob("*.h5")}
+    runs = {p.name: p.read_bytes() for p in project.path("results/smoke/runs").glob("*.h5")}
     assert runs and len(list(project.cache.iterdir())) == len(runs)
-    for d in ("results", "figures/rule_zoo", "logs"):
+    for d in ("results/smoke", "figures/smoke/rule_zoo", "logs/smoke"):
         shutil.rmtree(project.path(d))
     project.snakemake(*SUBMIT)
-    assert {p.name: p.read_bytes() for p in project.path("results/runs").glob("*.h5")} == runs
+    assert {p.name: p.read_bytes() for p in project.path("results/smoke/runs").glob("*.h5")} == runs
     # a training job writes progress and its run's status to its log; a restored one leaves it empty
-    train_logs = list(project.path("logs/train").glob("*.log"))
+    train_logs = list(project.path("logs/smoke/train").glob("*.log"))
     assert len(train_logs) == len(runs) and all(p.stat().st_size == 0 for p in train_logs), "a run was retrained"
-    assert project.path("figures/rule_zoo/learning_curves.png").stat().st_size > 0
+    assert project.path("figures/smoke/rule_zoo/learning_curves.png").stat().st_size > 0
 

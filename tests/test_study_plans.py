@@ -21,7 +21,7 @@ from learnscope.studies.prospective_configuration import plan as prospective_con
 from learnscope.studies.robust_rnn import plan as robust_rnn
 
 REPO = Path(__file__).resolve().parents[1]
-NOT_STUDIES = {"runtime", "data"}
+NOT_STUDIES = {"tier", "runtime", "data"}
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_robust_rnn_runs_normalise_gamma_and_swap_only_the_rule(cfg):
     n = len(exp.get("gammas", cfg["robust_rnn"]["gammas"])) * len(exp.get("seeds", cfg["robust_rnn"]["seeds"]))
     assert len(robust_rnn.experiment_runs(cfg, "high_d")) == n
     tables = robust_rnn.figures(cfg)["fig2_high_d"]["inputs"]
-    assert len(tables) == 2 * n and all(t.startswith("results/robust_rnn/runs/") for t in tables)
+    assert len(tables) == 2 * n and all(t.startswith("results/smoke/robust_rnn/runs/") for t in tables)   # the smoke tier's tree
 
 
 def test_identify_rules_grid_and_its_reuse_by_another_study(cfg):

@@ -15,7 +15,8 @@ from learnscope.figures import FIGURES
 
 pytestmark = pytest.mark.integration
 
-TARGET = ("figures/robust_rnn/all", "--configfile", "config/smoke.yaml")
+# the smoke scale at the default tier (files where dvc.yaml's robust_rnn stage expects them)
+TARGET = ("figures/robust_rnn/all", "--configfile", "config/smoke.yaml", "config/default_tier.yaml")
 
 
 def plan(project) -> dict[str, int]:
@@ -24,6 +25,7 @@ def plan(project) -> dict[str, int]:
 
 
 def test_an_edit_only_figures_import_reruns_those_figures_and_dvc_agrees(project):
+    project.path("config/default_tier.yaml").write_text("tier: default\n")
     project.snakemake("--cores", "2", *TARGET, timeout=1800)
     project.dvc("commit", "--force", "robust_rnn")  # dvc.lock: the stage as built
     status = lambda: json.loads(project.dvc("status", "--json", "robust_rnn").stdout or "{}")

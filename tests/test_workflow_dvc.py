@@ -32,11 +32,14 @@ def planned_steps(output: str) -> dict[str, set]:
     return out
 
 
-def test_each_stage_declares_the_steps_its_target_runs():
-    # one forced dry run per stage target (concurrently): every job the target can run, with its shell command
+def test_each_stage_declares_the_steps_its_target_runs(tmp_path):
+    # one forced dry run per stage target (concurrently): every job the target can run, with its shell command;
+    # the smoke scale at the default tier, whose paths dvc.yaml's targets name
+    default_tier = tmp_path / "default_tier.yaml"
+    default_tier.write_text("tier: default\n")
     procs = {
         s.name: subprocess.Popen(
-            [str(SNAKEMAKE), "-n", "-p", "--forceall", "--nolock", s.target, "--configfile", "config/smoke.yaml"],
+            [str(SNAKEMAKE), "-n", "-p", "--forceall", "--nolock", s.target, "--configfile", "config/smoke.yaml", str(default_tier)],
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         for s in STAGES
