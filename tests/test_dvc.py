@@ -142,7 +142,11 @@ def test_every_study_stage_declares_its_claims_as_git_tracked_metrics():
         assert f"results/{study}" in outs and f"figures/{study}" in outs, (study, outs)
     # the workflow writes exactly that file, and git does not ignore it
     rules = (REPO / "workflow/rules/figures.smk").read_text()
-    assert 'metrics="metrics/{study}.json"' in rules and "--metrics-out {output.metrics}" in rules
+    assert 'metrics=f"{FIG_TIER.metrics}/{{study}}.json"' in rules and "--metrics-out {output.metrics}" in rules
+    from learnscope.config import load_params
+    from learnscope.tiers import roots
+
+    assert roots(load_params(REPO / "params.yaml")).metrics == "metrics"   # the default tier's: metrics/<study>.json
     ignored = subprocess.run(["git", "check-ignore", "-q", "metrics/rule_zoo.json"], cwd=REPO)
     assert ignored.returncode == 1
 

@@ -432,11 +432,12 @@ def replication_flag(ref: dict | None, rep: dict | None) -> str:
     return "replicates" if ref["pass"] else "fails on both"
 
 
-def _control_cell(row: dict | None) -> str:
+def _control_cell(row: dict | None, described: bool) -> str:
+    """The control's value and verdict (``described``: after its description, as in results/claims.md)."""
     if row is None:
         return "–"
     c = row["control"]
-    if c is None:
+    if c is None or described:
         return control_text(row)
     return f"{_fmt(c['value'])}, {({True: 'passes', False: 'fails', None: 'not measured'})[c['pass']]}"
 
@@ -458,7 +459,7 @@ def replication_table(reference: dict[str, list[dict]], replicate: dict[str, lis
     (study, id, kind, source, value, control, replication value, replication control, both verdicts, flag);
     reproductions and checks in separate tables, then a tally. ``names``: what the two sides are called."""
     a, b = names
-    head = (f"| study | id | kind | source | value ({a}) | control ({a}: value, verdict) | value ({b}) | "
+    head = (f"| study | id | kind | source | value ({a}) | control ({a}): value, verdict | value ({b}) | "
             f"control ({b}) | verdict ({a}) | verdict ({b}) | flag |")
     rule = "|---|---|---|---|---|---|---|---|---|---|---|"
     rows = replication_rows(reference, replicate)
@@ -467,8 +468,8 @@ def replication_table(reference: dict[str, list[dict]], replicate: dict[str, lis
         any_row = ref or rep
         return "| " + " | ".join(_cell(x) for x in (
             study, any_row["id"], any_row["kind"] or NOT_STATED, source_text(any_row),
-            _fmt(ref["value"]) if ref else "–", _control_cell(ref),
-            _fmt(rep["value"]) if rep else "–", _control_cell(rep),
+            _fmt(ref["value"]) if ref else "–", _control_cell(ref, described=True),
+            _fmt(rep["value"]) if rep else "–", _control_cell(rep, described=ref is None),
             verdict(ref) if ref else "missing", verdict(rep) if rep else "missing",
             replication_flag(ref, rep))) + " |"
 
