@@ -54,7 +54,7 @@ def run(dest: Path, cores: int, target: str, extra: list[str]) -> int:
     print(f"paper-shape: {target} in {dest}: {wall / 60:.1f} min wall, snakemake exit {res.returncode}, "
           f"steps done {done[-1][0] + ' of ' + done[-1][1] if done else 'none'}")
     for rule in failed:
-        print(f"  failed rule: {rule} (see {dest}/logs and {dest}/paper_shape.log)")
+        print(f"  failed rule: {rule} (see {dest}/logs/paper_shape and {dest}/paper_shape.log)")
     return 0 if res.returncode == 0 else 1
 
 
