@@ -3,13 +3,13 @@
 
 
 from learnscope.studies.cross_study import plan as cross_study_plan
+from learnscope.studies.identify_rules import plan as identify_rules_plan
+from learnscope.studies.rule_zoo import plan as rule_zoo_plan
 from learnscope.tiers import roots as tier_roots
 
 CS_TIER = tier_roots(config)
 CS_RESULTS = CS_TIER.study("cross_study")  # results/cross_study at the default tier, results/<tier>/cross_study at another
 CS_LOGS = CS_TIER.study_logs("cross_study")
-from learnscope.studies.identify_rules import plan as identify_rules_plan
-from learnscope.studies.rule_zoo import plan as rule_zoo_plan
 
 CS = config["cross_study"]
 CS_ZOO_RUNS = run_files(rule_zoo_plan.runs(config))
