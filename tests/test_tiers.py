@@ -237,5 +237,7 @@ def test_building_a_second_tier_leaves_the_first_tiers_files_untouched(smoke_bui
     out = project.path("results/smoke_replication.md")
     project.run(str(BIN / "learnscope"), "claims", "replication", "--reference", "results/smoke",
                 "--replicate", "results/smoke_replicate", "--out", str(out))
-    rows = [line for line in out.read_text().splitlines() if line.startswith("| rule_zoo | rule_zoo.learning_curves.")]
+    text = out.read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| rule_zoo | rule_zoo.learning_curves.")]
     assert rows and all(" | missing | " not in r for r in rows), rows
+    assert "| value (smoke) |" in text and "| value (replication) |" in text   # the reference named after its tier

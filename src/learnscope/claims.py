@@ -413,22 +413,28 @@ def findings_page(findings: str, date: str) -> str:
 
 # --- replication: the same claims on a tier whose every seed is moved (config/replicate.yaml) -----------------
 
-REPLICATION_FLAG = "**PASSES ON DEFAULTS, FAILS ON REPLICATION**"
+def lost_flag(name: str = "defaults") -> str:
+    """The flag of a gated claim that passes on the reference (``name``) and fails on replication."""
+    return f"**PASSES ON {name.upper()}, FAILS ON REPLICATION**"
 
 
-def replication_flag(ref: dict | None, rep: dict | None) -> str:
-    """The row's flag. A gated claim passing on the defaults and failing (or missing) on replication is flagged
-    in capitals; the reverse, and a claim missing on either side, are named too; nothing is left out."""
+REPLICATION_FLAG = lost_flag()
+
+
+def replication_flag(ref: dict | None, rep: dict | None, name: str = "defaults") -> str:
+    """The row's flag. A gated claim passing on the reference (``name``: the defaults) and failing (or missing)
+    on replication is flagged in capitals; the reverse, and a claim missing on either side, are named too;
+    nothing is left out."""
     if ref is None:
         return "only on replication"
     if rep is None:
-        return REPLICATION_FLAG + " (missing on replication)" if ref["gated"] and ref["pass"] else "missing on replication"
+        return lost_flag(name) + " (missing on replication)" if ref["gated"] and ref["pass"] else "missing on replication"
     if not (ref["gated"] or rep["gated"]):
         return "reported"
     if ref["pass"] and not rep["pass"]:
-        return REPLICATION_FLAG
+        return lost_flag(name)
     if not ref["pass"] and rep["pass"]:
-        return "fails on defaults, passes on replication"
+        return f"fails on {name}, passes on replication"
     return "replicates" if ref["pass"] else "fails on both"
 
 
@@ -471,16 +477,17 @@ def replication_table(reference: dict[str, list[dict]], replicate: dict[str, lis
             _fmt(ref["value"]) if ref else "–", _control_cell(ref, described=True),
             _fmt(rep["value"]) if rep else "–", _control_cell(rep, described=ref is None),
             verdict(ref) if ref else "missing", verdict(rep) if rep else "missing",
-            replication_flag(ref, rep))) + " |"
+            replication_flag(ref, rep, a))) + " |"
 
     def checks(r: tuple) -> bool:
         return is_check(r[1] or r[2])
 
+    flag = lost_flag(a)
     lines = [
         "# Replication", "",
         f"Every claim on the {a} and on the replicate tier, whose every seed (models, data, mini-batches, task "
         "instances, splits) is moved to a disjoint set (config/replicate.yaml). A gated claim passing on the "
-        f"{a} and failing on replication is flagged {REPLICATION_FLAG}; a claim missing on either side is shown "
+        f"{a} and failing on replication is flagged {flag}; a claim missing on either side is shown "
         "as missing. Verdicts as in results/claims.md: a gated claim passes only when its value passes and its "
         "negative control fails.", "",
         "## Reproductions", "", head, rule,
@@ -493,7 +500,7 @@ def replication_table(reference: dict[str, list[dict]], replicate: dict[str, lis
     for study in dict.fromkeys(s for s, _, _ in rows):
         mine = [(ref, rep) for s, ref, rep in rows if s == study and not is_check(ref or rep) and (ref or rep)["gated"]]
         both = sum(bool(ref and rep and ref["pass"] and rep["pass"]) for ref, rep in mine)
-        lost = sum(replication_flag(ref, rep).startswith(REPLICATION_FLAG) for ref, rep in mine)
+        lost = sum(replication_flag(ref, rep, a).startswith(flag) for ref, rep in mine)
         gained = sum(bool(ref and rep and not ref["pass"] and rep["pass"]) for ref, rep in mine)
         lines.append(f"- {study}: {len(mine)} gated claims; {both} pass on both, {lost} pass on the {a} and fail on "
                      f"replication, {gained} fail on the {a} and pass on replication")

@@ -134,8 +134,10 @@ def cmd_claims(a: argparse.Namespace) -> None:
             raise ConfigError(f"claims replication: no <study>/claims.json under {a.reference}; build that tier first "
                               "(make figures for the defaults)")
         studies = [s for s in FIGURES if s in found] + sorted(found - set(FIGURES))
+        # the reference named after its tier: results -> the defaults, results/<tier> -> <tier>
+        name = "defaults" if Path(a.reference).name == "results" else Path(a.reference).name
         write_text(a.out, claims.replication_table(claims.read_tier_claims(a.reference, studies),
-                                                   claims.read_tier_claims(a.replicate, studies)))
+                                                   claims.read_tier_claims(a.replicate, studies), (name, "replication")))
     elif a.action == "findings":
         write_text(a.out, claims.findings_markdown([r for p in a.inputs for r in claims.read_claims(p)]))
     elif a.action == "findings-page":
