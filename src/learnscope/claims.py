@@ -483,11 +483,12 @@ def replication_table(reference: dict[str, list[dict]], replicate: dict[str, lis
         return is_check(r[1] or r[2])
 
     flag = lost_flag(a)
+    where = "the defaults" if a == "defaults" else f"the {a} tier"
     lines = [
         "# Replication", "",
-        f"Every claim on the {a} and on the replicate tier, whose every seed (models, data, mini-batches, task "
+        f"Every claim on {where} and on the replicate tier, whose every seed (models, data, mini-batches, task "
         "instances, splits) is moved to a disjoint set (config/replicate.yaml). A gated claim passing on the "
-        f"{a} and failing on replication is flagged {flag}; a claim missing on either side is shown "
+        f"{where} and failing on replication is flagged {flag}; a claim missing on either side is shown "
         "as missing. Verdicts as in results/claims.md: a gated claim passes only when its value passes and its "
         "negative control fails.", "",
         "## Reproductions", "", head, rule,
@@ -502,8 +503,8 @@ def replication_table(reference: dict[str, list[dict]], replicate: dict[str, lis
         both = sum(bool(ref and rep and ref["pass"] and rep["pass"]) for ref, rep in mine)
         lost = sum(replication_flag(ref, rep, a).startswith(flag) for ref, rep in mine)
         gained = sum(bool(ref and rep and not ref["pass"] and rep["pass"]) for ref, rep in mine)
-        lines.append(f"- {study}: {len(mine)} gated claims; {both} pass on both, {lost} pass on the {a} and fail on "
-                     f"replication, {gained} fail on the {a} and pass on replication")
+        lines.append(f"- {study}: {len(mine)} gated claims; {both} pass on both, {lost} pass on {where} and fail on "
+                     f"replication, {gained} fail on {where} and pass on replication")
     return "\n".join(lines) + "\n"
 
 
