@@ -487,7 +487,7 @@ def replication_table(reference: dict[str, list[dict]], replicate: dict[str, lis
     lines = [
         "# Replication", "",
         f"Every claim on {where} and on the replicate tier, whose every seed (models, data, mini-batches, task "
-        "instances, splits) is moved to a disjoint set (config/replicate.yaml). A gated claim passing on the "
+        "instances, splits) is moved to a disjoint set (config/replicate.yaml). A gated claim passing on "
         f"{where} and failing on replication is flagged {flag}; a claim missing on either side is shown "
         "as missing. Verdicts as in results/claims.md: a gated claim passes only when its value passes and its "
         "negative control fails.", "",
