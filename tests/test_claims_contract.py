@@ -133,6 +133,23 @@ def _claim_calls_without_kind_or_source(path: Path) -> list[int]:
     return lines
 
 
+def _gated_claim_calls_without_control(path: Path) -> list[int]:
+    """Lines of ``check(...)`` calls stating ``kind="claim"`` and not ``gated=False`` (a gated reproduction)
+    that pass no ``control=`` (nor ``**kwargs`` that could carry it)."""
+    import ast
+
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "check":
+            kws = {k.arg: k.value for k in node.keywords}
+            kind, gated = kws.get("kind"), kws.get("gated")
+            is_claim = isinstance(kind, ast.Constant) and kind.value == "claim"
+            ungated = isinstance(gated, ast.Constant) and gated.value is False
+            if is_claim and not ungated and None not in kws and "control" not in kws:
+                lines.append(node.lineno)
+    return lines
+
+
 def test_migrated_studies_state_kind_and_source_on_every_claim_they_can_emit():
     """A claim that only a default- or paper-tier build emits (e.g. one behind a data condition the smoke
     tier never meets) must keep the contract too, or that build fails at its claims merge."""
@@ -142,3 +159,21 @@ def test_migrated_studies_state_kind_and_source_on_every_claim_they_can_emit():
     assert len(modules) >= len(migrated)
     missing = {str(m.relative_to(figures)): lines for m in modules if (lines := _claim_calls_without_kind_or_source(m))}
     assert not missing, f"check(...) calls without kind= or source= in migrated studies: {missing}"
+    uncontrolled = {str(m.relative_to(figures)): lines for m in modules if (lines := _gated_claim_calls_without_control(m))}
+    assert not uncontrolled, f"gated check(..., kind='claim') calls without control= in migrated studies: {uncontrolled}"
+
+
+def test_identify_rules_is_migrated_and_every_gated_claim_call_names_its_control(tmp_path):
+    """identify_rules left CONTRACT_V1_STUDIES (issue 17): the static check above covers its figure module,
+    and each of its gated reproductions passes a control (a gated claim only a larger tier emits included)."""
+    assert "identify_rules" not in CONTRACT_V1_STUDIES
+    module = Path(__file__).resolve().parents[1] / "src/learnscope/figures/identify_rules.py"
+    assert not _claim_calls_without_kind_or_source(module)
+    assert not _gated_claim_calls_without_control(module), _gated_claim_calls_without_control(module)
+    # the static check finds a gated reproduction without control, and lets reported claims and checks pass
+    probe = tmp_path / "probe.py"
+    probe.write_text('check("s.f.a", "f", "a", 1.0, ">", 0.0, kind="claim", source="pilot")\n'
+                     'check("s.f.b", "f", "b", 1.0, ">", 0.0, kind="claim", source="pilot", gated=False)\n'
+                     'check("s.f.c", "f", "c", 1.0, ">", 0.0, kind="check", source="theory")\n'
+                     'check("s.f.d", "f", "d", 1.0, ">", 0.0, kind="claim", source="pilot", control=("x", 0.0))\n')
+    assert _gated_claim_calls_without_control(probe) == [1]

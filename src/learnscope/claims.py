@@ -45,7 +45,6 @@ _OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt
 # source and kind and every gated claim of kind "claim" its negative control; the set only shrinks.
 CONTRACT_V1_STUDIES = frozenset({
     "neural_mechanics",
-    "identify_rules",
 })
 
 
@@ -409,3 +408,19 @@ Refresh it after a default-tier build (`make figures`, or `snakemake figures/cro
 def findings_page(findings: str, date: str) -> str:
     """docs/findings.md: a short header (``date``: the findings file's date) above the build's findings."""
     return FINDINGS_PAGE_HEADER.format(date=date) + "\n" + findings.strip() + "\n"
+
+
+def margin_note(value: float | None, threshold: float, sd: float | None, n: int | None, unit: str = "splits") -> str:
+    """'' when ``threshold`` sits at least two standard errors (``sd``/√``n``) from ``value`` (or either is
+    unknown); else a clause for the claim's text saying so, and how many independent replicates would put
+    the threshold two standard errors away at this s.d.: the least m with 2·sd/√m ≤ |value − threshold|.
+    (Where ``sd`` is over classifier splits of the same networks, it understates the spread over seeds.)"""
+    if value is None or sd is None or not n or not math.isfinite(value) or not math.isfinite(sd) or sd <= 0:
+        return ""
+    se = sd / math.sqrt(n)
+    gap = abs(value - threshold)
+    if gap >= 2 * se:
+        return ""
+    need = "no finite number of" if gap == 0 else f"about {math.ceil((2 * sd / gap) ** 2)}"
+    return (f" [margin: the threshold is within 2 s.e. of the value (s.d. {sd:.2g}, s.e. {se:.2g} over {n} {unit}); "
+            f"2 s.e. would take {need} independent replicates (seeds) at this s.d.]")
