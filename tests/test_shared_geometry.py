@@ -82,6 +82,24 @@ def test_srm_maps_are_orthonormal_and_recover_a_rotated_shared_space(fit):
     assert np.linalg.norm(u @ vt @ s - shared[0]) / np.linalg.norm(s) < 0.05
 
 
+@pytest.mark.parametrize("fit", [probabilistic_srm, deterministic_srm])
+def test_srm_records_its_objective_and_runs_to_convergence_with_a_tolerance(fit):
+    """issue 20: BrainIAK's 10 iterations need not converge. Without tol a fit runs exactly n_iter
+    iterations (the fixtures above stay BrainIAK's); with tol it stops when the objective (the
+    probabilistic SRM's log-likelihood, DetSRM's −squared error) settles, and the objective never decreases."""
+    rng = np.random.default_rng(0)
+    _, xs = _rotated(rng, noise=0.3)
+    fixed = fit(xs, 12, n_iter=10, seed=0)
+    assert fixed.iterations == 10 and fixed.converged is None
+    conv = fit(xs, 12, n_iter=5000, seed=0, tol=1e-8)
+    assert conv.converged and conv.iterations < 5000
+    assert np.all(np.diff(conv.trace) >= -1e-9 * np.abs(conv.trace[:-1]))       # EM / block descent: monotone
+    n = min(10, conv.iterations)
+    np.testing.assert_allclose(conv.trace[:n], fixed.trace[:n])                 # the same path, stopped elsewhere
+    capped = fit(xs, 12, n_iter=3, seed=0, tol=1e-12)
+    assert capped.iterations == 3 and capped.converged is False
+
+
 def test_srm_rejects_bad_inputs():
     rng = np.random.default_rng(1)
     with pytest.raises(ValueError, match="at least 2"):

@@ -45,6 +45,7 @@ DEFAULTS = {
     "subset_seed": 0,
     "srm": "probabilistic",
     "n_iter": 10,
+    "srm_tol": None,    # None: exactly n_iter SRM iterations (BrainIAK); else until the objective settles (n_iter: the cap)
     "srm_seed": 0,
     "trajectory_networks": 5,
     "null_shuffles": 20,
@@ -137,8 +138,9 @@ def analyse_family(family: str, paths: list[str], layers: list[str], options: di
             x_fit = [rsa.zscore_images(x[:, fit]) for x in xs]
             x_ev = [rsa.zscore_images(x[:, ev]) for x in xs]
             k = x_fit[0].shape[0]
-            model = FITS[o["srm"]](x_fit, k, n_iter=int(o["n_iter"]), seed=int(o["srm_seed"]))
-            other = FITS["deterministic" if o["srm"] == "probabilistic" else "probabilistic"](x_fit, k, n_iter=int(o["n_iter"]), seed=int(o["srm_seed"]))
+            tol = None if o["srm_tol"] is None else float(o["srm_tol"])
+            model = FITS[o["srm"]](x_fit, k, n_iter=int(o["n_iter"]), seed=int(o["srm_seed"]), tol=tol)
+            other = FITS["deterministic" if o["srm"] == "probabilistic" else "probabilistic"](x_fit, k, n_iter=int(o["n_iter"]), seed=int(o["srm_seed"]), tol=tol)
             shared = model.transform(x_ev)
             w_terms = rsa.within_rsms(x_ev)
             per_t.append({
@@ -156,6 +158,10 @@ def analyse_family(family: str, paths: list[str], layers: list[str], options: di
             add(layer, t, f"variance_explained_{'deterministic' if o['srm'] == 'probabilistic' else 'probabilistic'}", seeds, rsa.variance_explained(other.w, x_ev))
             add(layer, t, "consistency", pairs, rsa.pairwise_consistency(w_terms))
             add(layer, t, "units", ["all"], k)
+            add(layer, t, "srm_iterations", ["all"], model.iterations)
+            add(layer, t, "srm_objective", ["all"], model.trace[-1] if model.iterations else np.nan)   # log-likelihood (probabilistic)
+            if model.converged is not None:
+                add(layer, t, "srm_converged", ["all"], float(model.converged))
             arrays[f"{layer}__class_rsm__{t}"] = np.mean([rsa.class_rsm(rsa.zscore_images(x), labels) for x in xs], axis=0)
             if t == last:
                 rng = np.random.default_rng([int(o["subset_seed"]), li, 99])
