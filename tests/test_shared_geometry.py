@@ -218,6 +218,12 @@ def test_family_analysis_on_real_runs(tmp_path):
     assert final[("fc1", "shared_vs_within")] > 0.9
     assert abs(final[("fc1", "native_vs_within")]) < final[("fc1", "shared_vs_within")]
     assert final[("fc1", "development")] == pytest.approx(final[("fc1", "shared_vs_within")])
+    # issue 20's control: image order shuffled independently per network before the SRM leaves nothing shared
+    assert abs(final[("fc1", "shared_vs_within_image_shuffled")]) < 0.3 < final[("fc1", "shared_vs_within")]
+    # every SRM fit records its iterations and objective (the paper's fixed 10 iterations by default)
+    assert (table[table["metric"] == "srm_iterations"]["value"] == 10).all() and not (table["metric"] == "srm_converged").any()
+    conv = analyse_family("mlp", paths, ["fc1"], {"max_units": 16, "null_shuffles": 4, "srm_tol": 1e-6, "n_iter": 5000})[0]
+    assert (conv[conv["metric"] == "srm_converged"]["value"] == 1).all() and conv[conv["metric"] == "srm_iterations"]["value"].max() > 10
     ve = table[table["metric"] == "variance_explained"]["value"]
     assert ve.between(-1, 1).all() and len(ve) == 3 * 2 * 3
     null = table[table["metric"] == "native_null"]
