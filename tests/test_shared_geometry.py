@@ -222,8 +222,12 @@ def test_family_analysis_on_real_runs(tmp_path):
     assert abs(final[("fc1", "shared_vs_within_image_shuffled")]) < 0.3 < final[("fc1", "shared_vs_within")]
     # every SRM fit records its iterations and objective (the paper's fixed 10 iterations by default)
     assert (table[table["metric"] == "srm_iterations"]["value"] == 10).all() and not (table["metric"] == "srm_converged").any()
-    conv = analyse_family("mlp", paths, ["fc1"], {"max_units": 16, "null_shuffles": 4, "srm_tol": 1e-6, "n_iter": 5000})[0]
+    conv = analyse_family("mlp", paths, ["fc1"], {"max_units": 16, "null_shuffles": 4, "srm_tol": 1e-6, "n_iter": 5000, "ve_ks": [2, 8, 16, 40]})[0]
     assert (conv[conv["metric"] == "srm_converged"]["value"] == 1).all() and conv[conv["metric"] == "srm_iterations"]["value"].max() > 10
+    # variance explained against k < #units (16), untrained and trained: more features explain more
+    vek = conv[conv["metric"] == "variance_explained_k"].pivot(index="member", columns="point", values="value")
+    assert sorted(vek.index, key=int) == ["2", "8"] and list(vek.columns) == [0, conv["point"].max()]
+    assert (vek.loc["8"] > vek.loc["2"]).all() and vek.to_numpy().max() <= 1
     ve = table[table["metric"] == "variance_explained"]["value"]
     assert ve.between(-1, 1).all() and len(ve) == 3 * 2 * 3
     null = table[table["metric"] == "native_null"]

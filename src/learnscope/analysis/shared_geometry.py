@@ -49,6 +49,7 @@ DEFAULTS = {
     "srm_seed": 0,
     "trajectory_networks": 5,
     "null_shuffles": 20,
+    "ve_ks": [],        # issue 20: variance explained by SRMs of these k < #units, at the first and last record point
 }
 
 
@@ -158,6 +159,10 @@ def analyse_family(family: str, paths: list[str], layers: list[str], options: di
             add(layer, t, f"variance_explained_{'deterministic' if o['srm'] == 'probabilistic' else 'probabilistic'}", seeds, rsa.variance_explained(other.w, x_ev))
             add(layer, t, "consistency", pairs, rsa.pairwise_consistency(w_terms))
             add(layer, t, "units", ["all"], k)
+            if t in (0, last):  # variance explained against k: is "shared" more than a full-rank rotation?
+                for kk in sorted({int(v) for v in o["ve_ks"] if int(v) < k}):
+                    fit_k = FITS[o["srm"]](x_fit, kk, n_iter=int(o["n_iter"]), seed=int(o["srm_seed"]), tol=tol)
+                    add(layer, t, "variance_explained_k", [kk], float(np.mean(rsa.variance_explained(fit_k.w, x_ev))))
             add(layer, t, "srm_iterations", ["all"], model.iterations)
             add(layer, t, "srm_objective", ["all"], model.trace[-1] if model.iterations else np.nan)   # log-likelihood (probabilistic)
             if model.converged is not None:
