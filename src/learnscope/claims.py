@@ -44,7 +44,6 @@ _OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt
 # unset and reported as "not yet stated". A study leaves this set when every claim it emits states its
 # source and kind and every gated claim of kind "claim" its negative control; the set only shrinks.
 CONTRACT_V1_STUDIES = frozenset({
-    "neural_mechanics",
     "identify_rules",
 })
 
