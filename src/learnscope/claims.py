@@ -43,9 +43,7 @@ _OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt
 # Studies whose claims still follow contract v1 (no source, kind or control): merged with those fields
 # unset and reported as "not yet stated". A study leaves this set when every claim it emits states its
 # source and kind and every gated claim of kind "claim" its negative control; the set only shrinks.
-CONTRACT_V1_STUDIES = frozenset({
-    "neural_mechanics",
-})
+CONTRACT_V1_STUDIES: frozenset[str] = frozenset()   # every study is on contract v2 (identify_rules and neural_mechanics last)
 
 
 def _clean(v):

@@ -109,6 +109,10 @@ def check_references(cfg: dict) -> list[str]:
     out.members("neural_mechanics.sgd.lr", nm.get("sgd", {}).get("lr", {}), nm["models"], "a model under neural_mechanics.models")
     if "neurons" in nm:
         out.member("neural_mechanics.neurons.model", nm["neurons"]["model"], nm["models"], "a model under neural_mechanics.models")
+        if "control" in nm["neurons"]:
+            out.member("neural_mechanics.neurons.control", nm["neurons"]["control"], nm["models"], "a model under neural_mechanics.models")
+    if "equilibrium" in nm:
+        out.member("neural_mechanics.equilibrium.model", nm["equilibrium"]["model"], nm["models"], "a model under neural_mechanics.models")
 
     pc = cfg["prospective_configuration"]
     for name, sec in pc.items():
