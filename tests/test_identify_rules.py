@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.stats
 import torch
@@ -346,7 +347,7 @@ def _accuracy_table(acc: dict[tuple[str, str, str], float], splits: int = 3) -> 
     return rc.to_table(rows, RULES4)
 
 
-ACC_OPTIONS = {"rules": RULES4, "rf_all_min": 0.9, "single_measure_min": 0.4, "svm_below_rf": 0.0, "network_split_max_gap": 0.05}
+ACC_OPTIONS = {"rules": RULES4, "rf_all_min": 0.9, "single_measure_min": 0.4, "svm_below_rf": 0.1, "network_split_max_gap": 0.05}
 
 
 @pytest.mark.parametrize("control_acc, passes", [(0.25, True), (0.95, False)])
@@ -379,6 +380,102 @@ def test_sparse_access_claim_is_controlled_by_the_initialisation_alone(tmp_path)
     c = claims["identify_rules.access.sparse_close_to_full"]
     assert c.value == pytest.approx(0.01) and c.control.value == pytest.approx(0.7) and c.control.passed is False and c.passed
     assert claims["identify_rules.access.init_only_chance"].kind == "check"
+
+
+@pytest.mark.parametrize("control_svm, passes", [(0.25, True), (0.1, False)])
+def test_rf_above_svm_claim_is_controlled_by_the_same_difference_on_shuffled_labels(tmp_path, control_svm, passes):
+    from learnscope.figures import identify_rules as fig
+
+    acc = {("layer", "rf", fs): 0.95 for fs in rc.FEATURE_SETS} | {("layer", "svm", "all"): 0.7, ("layer", "svm_pca", "all"): 0.75}
+    acc |= {("shuffled_labels", "rf", fs): 0.25 for fs in rc.FEATURE_SETS} | {("shuffled_labels", "svm", "all"): control_svm, ("shuffled_labels", "svm_pca", "all"): 0.05}
+    path = tmp_path / "accuracy.csv"
+    _accuracy_table(acc).to_csv(path, index=False)
+    c = {c.id: c for c in fig.accuracy([str(path)], str(tmp_path / "accuracy.png"), ACC_OPTIONS)}["identify_rules.accuracy.svm_below_rf"]
+    assert c.value == pytest.approx(0.2) and c.threshold == 0.1  # against the best SVM (with PCA)
+    assert c.control.value == pytest.approx(0.25 - control_svm) and c.passed is passes and c.spread == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("spread_acc, passes", [(0.89, True), (0.7, False)])
+def test_early_window_claim_is_controlled_by_as_many_points_spread_over_learning(tmp_path, spread_acc, passes):
+    from learnscope.figures import identify_rules as fig
+
+    acc = {"full": [0.9, 0.92], "every 4th": [0.89, 0.91], "spread 2": [spread_acc, spread_acc + 0.02], "first 2": [0.7, 0.75], "init only": [0.2, 0.2]}
+    rows = [{"condition": c, "split": i, "accuracy": a} for c, v in acc.items() for i, a in enumerate(v)]
+    path = tmp_path / "access.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    options = {"rules": RULES4, "window": 2, "sparse_max_drop": 0.03, "window_min_drop": 0.03}
+    c = {c.id: c for c in fig.access([str(path)], str(tmp_path / "access.png"), options)}["identify_rules.access.window_worse"]
+    assert c.value == pytest.approx(0.185) and c.spread == pytest.approx(np.std([0.2, 0.17], ddof=1))
+    assert c.control.value == pytest.approx(0.91 - spread_acc - 0.01) and c.passed is passes
+
+
+@pytest.mark.parametrize("control_weight_drop, passes", [(0.0, True), (0.2, False)])
+def test_noise_robustness_claim_is_controlled_on_shuffled_labels(tmp_path, control_weight_drop, passes):
+    from learnscope.figures import identify_rules as fig
+
+    acc = {("layer", "clean", "weights"): 0.85, ("layer", "noise_1", "weights"): 0.73, ("layer", "clean", "activations"): 0.84,
+           ("layer", "noise_1", "activations"): 0.83, ("layer", "clean", "activity_change"): 0.45, ("layer", "noise_1", "activity_change"): 0.45,
+           ("shuffled_labels", "clean", "weights"): 0.3, ("shuffled_labels", "noise_1", "weights"): 0.3 - control_weight_drop,
+           ("shuffled_labels", "clean", "activations"): 0.25, ("shuffled_labels", "noise_1", "activations"): 0.25}
+    rows = [{"split_kind": k, "condition": c, "feature_set": fs, "split": i, "accuracy": a} for (k, c, fs), a in acc.items() for i in range(3)]
+    path = tmp_path / "robustness.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    options = {"rules": RULES4, "variants": {"clean": {}, "noise_1": {"noise": 1.0, "seed": 0}}, "noise_condition": "noise_1", "noise_robust_min": 0.05}
+    c = {c.id: c for c in fig.robustness([str(path)], str(tmp_path / "robustness.png"), options)}["identify_rules.robustness.activations_robust_to_noise"]
+    assert c.value == pytest.approx(0.11) and c.threshold == 0.05 and c.source == "pilot"
+    assert c.control.value == pytest.approx(control_weight_drop) and c.passed is passes
+
+
+@pytest.mark.parametrize("control_acc, passes", [(0.26, True), (0.7, False)])
+def test_heldout_architecture_claim_is_controlled_on_shuffled_labels(tmp_path, control_acc, passes):
+    from learnscope.figures import identify_rules as fig
+
+    acc = {("heldout_architecture", "mlp3"): 0.7, ("heldout_architecture", "cnn"): 0.6, ("heldout_task", "digits"): 0.4,
+           ("shuffled_labels", "mlp3"): control_acc, ("shuffled_labels", "cnn"): control_acc}
+    rows = [{"split_kind": k, "condition": c, "feature_set": "all", "split": i, "accuracy": a} for (k, c), a in acc.items() for i in range(2)]
+    path = tmp_path / "generalisation.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    claims = {c.id: c for c in fig.generalisation([str(path)], str(tmp_path / "generalisation.png"), {"rules": RULES4, "heldout_arch_min": 0.5})}
+    c = claims["identify_rules.generalisation.heldout_architecture"]
+    assert c.value == pytest.approx(0.65) and c.control.value == pytest.approx(control_acc) and c.passed is passes
+    assert not claims["identify_rules.generalisation.heldout_task_digits"].gated
+
+
+def test_a_claim_within_two_standard_errors_of_its_threshold_says_so_with_the_seeds_needed():
+    from learnscope.claims import margin_note
+
+    note = margin_note(0.91, 0.9, 0.05, 10)
+    assert "within 2 s.e." in note and "about 100 independent replicates" in note and "10 splits" in note
+    assert margin_note(0.95, 0.9, 0.05, 10) == ""          # 0.05 >= 2 x 0.0158
+    assert "no finite number" in margin_note(0.9, 0.9, 0.05, 10)
+    assert margin_note(0.91, 0.9, None, 10) == "" and margin_note(None, 0.9, 0.05, 10) == ""
+
+
+def test_classifier_experiments_score_the_negative_controls(tmp_path):
+    """The access experiment adds the spread-window condition; robustness and generalisation score the
+    shuffled-label controls (at chance) beside the real labels (well above it); accuracy scores the SVMs'."""
+    c = rc.access_conditions(21, 6)
+    assert c["spread 6"] == [0, 4, 8, 12, 16, 20] and rc.access_conditions(6, 2)["spread 2"] == [0, 5]
+    path = _synthetic_observables(tmp_path, two_tasks=True)
+    opts = {"rules": RULES4, "splits": 2, "ablation_splits": 3, "test_fraction": 0.25, "split_seed": 0, "folds": 2, "window": 2,
+            "fixed_rf": {"n_estimators": [50], "max_features": ["sqrt"]}, "heldout_architectures": {"mlp3": ["mlp3"], "mlp4": ["mlp4"]},
+            "classifiers": {"rf": {"n_estimators": [30], "max_features": ["sqrt"]}, "svm": {"C": [1.0]}}}
+    tables = {}
+    for exp in ("access", "robustness", "generalisation", "accuracy"):
+        rc.main([str(path)], str(tmp_path / f"{exp}.csv"), {**opts, "experiment": exp})
+        tables[exp] = pd.read_csv(tmp_path / f"{exp}.csv")
+    assert "spread 2" in set(tables["access"]["condition"])
+    for exp in ("robustness", "generalisation"):  # the synthetic signal is in weight statistics
+        t = tables[exp]
+        acc = t[t["feature_set"].isin(["weights", "all"])].groupby("split_kind")["accuracy"].mean()
+        real = "layer" if exp == "robustness" else "heldout_architecture"
+        assert acc[real] > 0.8 and acc["shuffled_labels"] < 0.5, (exp, acc)
+    rob = tables["robustness"]
+    assert set(rob.loc[rob["split_kind"] == "shuffled_labels", "feature_set"]) == {"weights", "activations"}
+    gen = tables["generalisation"]
+    assert set(gen.loc[gen["split_kind"] == "shuffled_labels", "condition"]) == {"mlp3", "mlp4"}
+    acc = tables["accuracy"]
+    assert set(acc.loc[acc["split_kind"] == "shuffled_labels", "classifier"]) == {"rf", "svm"}
 
 
 # ------------------------------------------------------------------------------------------ workflow
@@ -458,12 +555,10 @@ def test_feedback_tracker_refuses_a_model_without_feedback_weights():
         FeedbackDiagnostics(model, rule)
 
 
-def test_accuracy_experiment_adds_network_split_shuffled_control_and_accuracy_floor(tmp_path):
+def _synthetic_observables(tmp_path, two_tasks: bool = False):
     """4 rules x 2 architectures x 4 seeds, 3 layers each; rule r raises observable SIGNAL[r] over training;
     every rule's network of one (architecture, seed) starts from the same weights. Network 0 of each rule
-    trained badly (test_acc 0.3): the accuracy-floor subset leaves it out."""
-    import pandas as pd
-
+    trained badly (test_acc 0.3). ``two_tasks``: odd seeds on a second task."""
     rng = np.random.default_rng(0)
     T, signal = 6, ["weightabs_norm", "weightraw_median", "weightsq_mean", "weightabs_var"]
     meta = {k: [] for k in ob.META_FIELDS}
@@ -476,13 +571,22 @@ def test_accuracy_experiment_adds_network_split_shuffled_control_and_accuracy_fl
                     x[0] = np.random.default_rng([seed, layer, len(arch)]).normal(size=45)
                     x[1:, ob.OBS_KEYS.index(signal[r])] += 4.0
                     X.append(x)
-                    row = dict(rule=rule, arch=arch, task="digits", batch_size=32, seed=seed, data_seed=0, network=f"{rule}-{arch}-{seed}",
+                    task = "teacher" if two_tasks and seed % 2 else "digits"
+                    row = dict(rule=rule, arch=arch, task=task, batch_size=32, seed=seed, data_seed=0, network=f"{rule}-{arch}-{seed}",
                                layer=f"fc{layer}", layer_index=layer, n_layers=3, position=layer, test_acc=0.3 if seed == 0 else 0.9)
                     for k in ob.META_FIELDS:
                         meta[k].append(row[k])
     data = {"X": {"clean": np.stack(X)}, "meta": {k: np.asarray(v) for k, v in meta.items()}, "skipped": []}
     path = tmp_path / "obs.h5"
     ob.write_dataset(path, data, {"clean": {}})
+    return path
+
+
+def test_accuracy_experiment_adds_network_split_shuffled_control_and_accuracy_floor(tmp_path):
+    """The synthetic set above; network 0 of each rule trained badly: the accuracy-floor subset leaves it out."""
+    import pandas as pd
+
+    path = _synthetic_observables(tmp_path)
     out = tmp_path / "accuracy.csv"
     opts = {"rules": RULES4, "splits": 3, "test_fraction": 0.25, "split_seed": 0, "folds": 2, "accuracy_floor": 0.8,
             "classifiers": {"rf": {"n_estimators": [50], "max_features": ["sqrt"]}}, "experiment": "accuracy"}
@@ -514,5 +618,70 @@ def test_plan_records_b_diagnostics_on_information_alignment_runs_only():
     assert ia and all(r["record"]["trackers"] == ["feedback"] for r in ia)
     assert all("trackers" not in r["record"] for r in runs if r not in ia)
     fig = plan.figures(cfg)["feedback"]
-    assert fig["inputs"] == [f"results/smoke/runs/{run_id(r)}.h5" for r in ia]   # the smoke tier's records
+    sel = plan.selection_runs(cfg)
+    assert fig["inputs"] == [f"results/smoke/runs/{run_id(r)}.h5" for r in ia + sel]   # the smoke tier's records
     assert fig["options"]["feedback_lr"] == {"information": 0.1} and fig["options"]["feedback_converged_min"] == 0.9
+
+
+def test_feedback_lr_is_selected_on_networks_outside_the_reported_set():
+    """issue 20: IA's candidates train on model seeds the study does not report (params: seed 2), each with
+    the feedback tracker; a selection seed among the reported ones is refused, by the plan and by the
+    cross-reference validation."""
+    from pathlib import Path
+
+    from learnscope.config import load_params
+    from learnscope.record.identity import run_id
+    from learnscope.references import check_references
+    from learnscope.studies.identify_rules import plan
+
+    root = Path(__file__).parents[1]
+    for overrides in ([], [root / "config/smoke.yaml"]):
+        cfg = load_params(root / "params.yaml", overrides)
+        ir = cfg["identify_rules"]
+        sel = plan.selection_runs(cfg)
+        spec = ir["feedback_selection"]
+        assert len(sel) == len(spec["candidates"]) * len(spec["models"]) * len(spec["batch_sizes"]) * len(spec["seeds"])
+        assert {r["seed"] for r in sel} == set(spec["seeds"]) and not set(spec["seeds"]) & set(ir["seeds"])
+        assert sorted({r["rule"]["feedback_lr"] for r in sel}) == sorted(spec["candidates"])
+        assert all(r["rule"]["name"] == "information_alignment" and r["record"]["trackers"] == ["feedback"] for r in sel)
+        reported = {run_id(r) for r in plan.runs(cfg)}
+        assert not reported & {run_id(r) for r in sel}
+        options = plan.figures(cfg)["feedback"]["options"]["selection"]
+        runs = "results/runs" if not overrides else "results/smoke/runs"   # each tier's records
+        assert set(options["runs"]) == {f"{runs}/{run_id(r)}.h5" for r in sel} and options["seeds"] == spec["seeds"]
+    cfg["identify_rules"]["feedback_selection"]["seeds"] = [ir["seeds"][0]]
+    with pytest.raises(ConfigError, match="outside the reported set"):
+        plan.selection_runs(cfg)
+    assert any("feedback_selection.seeds" in p and "outside the reported set" in p for p in check_references(cfg))
+
+
+def _feedback_table(curves: dict[float, float], reported: float = 0.95) -> list[dict]:
+    rows = []
+    for run, (lr, c) in enumerate(curves.items()):
+        for layer in ("fc1", "fc2"):
+            rows += [{"set": "selection", "run": f"sel{run}", "layer": layer, "point": p, "step": 10 * p, "b_over_w": 0.5,
+                      "cos_b_w": 0.3, "cos_b_bstar": c if p == 2 else 0.1} for p in range(3)]
+    return rows
+
+
+@pytest.mark.parametrize("configured, passes", [(0.1, True), (1.0, False), (0.01, False)])
+def test_feedback_check_requires_the_configured_lr_to_be_the_smallest_converging_one_on_held_out_seeds(tmp_path, monkeypatch, configured, passes):
+    from learnscope.figures import identify_rules as fig
+
+    curves = {0.01: 0.4, 0.1: 0.93, 1.0: 0.99}
+    sel_paths = {f"results/runs/sel{i}.h5": lr for i, lr in enumerate(curves)}
+
+    def rows(paths, **labels):
+        if labels["set"] == "selection":
+            return [r for r in _feedback_table(curves) if f"results/runs/{r['run']}.h5" in paths]
+        return [{**labels, "run": "rep", "layer": "fc1", "point": p, "step": 10 * p, "b_over_w": 0.2, "cos_b_w": 0.4, "cos_b_bstar": 0.97}
+                for p in range(3)] if paths else []
+
+    monkeypatch.setattr(fig, "_feedback_rows", rows)
+    options = {"feedback_converged_min": 0.9, "feedback_lr": {"information": configured},
+               "selection": {"runs": sel_paths, "task": "digits", "models": ["mlp4_relu"], "batch_sizes": [32], "seeds": [2], "candidates": list(curves)}}
+    claims = {c.id: c for c in fig.feedback(["results/runs/rep.h5", *sel_paths], str(tmp_path / "feedback.png"), options)}
+    sel = claims["identify_rules.feedback.lr_selected_held_out"]
+    assert sel.kind == "check" and sel.gated and sel.passed is passes and "selected: 0.1" in sel.claim and "seeds 2" in sel.claim
+    assert claims["identify_rules.feedback.b_converged"].value == pytest.approx(0.97)
+    assert len(pd.read_csv(tmp_path / "feedback.csv")) == 3 + 3 * 2 * 3

@@ -7,6 +7,7 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -290,6 +291,88 @@ def test_tracker_rejects_rules_without_a_law(digits, tmp_path):
         _tracked_run(cfg, ds, tmp_path, {"kind": "convnet", "channels": [4]}, {"name": "momentum", "lr": 1e-2, "nesterov": True}, steps=2)
 
 
+# -- the negative controls: a wrong lambda, a learning-rate drop, the equilibrium ----------------------------
+
+
+def test_wrong_lambda_control_and_lr_drop_control(digits, tmp_path):
+    """The same small BN run trained twice: by the train loop, and by the lr-drop analysis with eta x 0.1 from
+    half time. Until the drop the two are the same run (same initialisation and batches); after it the
+    constant-eta theory the laws assume departs from the norms (the equilibrium's control), while on the
+    plain run it holds. The translation law with a wrong lambda (lambda + 1e-3, the control of the
+    translation claims) misses the plain run's column sums by about 1e-3 t, above the claim's bar 1e-3."""
+    from learnscope.analysis import lr_drop, symmetry_dynamics as sd
+
+    cfg, ds = digits
+    run = make_run(cfg, dataset="digits", model={"kind": "convnet", "channels": [4, 6], "batchnorm": True}, rule={"name": "sgd", "lr": 0.1, "weight_decay": 0.05},
+                   train={"steps": 40, "batch_size": 32, "dtype": "float64"},
+                   record={"points": 5, "layers": ["out"], "checkpoints": False, "per_step": [], "trackers": ["symmetry"]}, seed=0, model_label="bn")
+    path = train_run(run, ds, tmp_path / "plain.h5")
+    plain = sd.run_table(path, control_lambda_offset=1e-3)
+    dropped = lr_drop.train_with_drop(run, ds, at=0.5, factor=0.1)
+    assert set(dropped["lr_drop_step"]) == {20} and set(dropped["seed"]) == {0}
+    cols = ["family", "layer", "unit", "step"]
+    both = plain.merge(dropped, on=cols, suffixes=("", "_drop"))
+    assert len(both) == len(plain)
+    before, after = both[both["step"] <= 20], both[both["step"] > 20]
+    np.testing.assert_allclose(before["empirical_drop"], before["empirical"], rtol=1e-12)
+    err = lambda t, fam: float(sd.relative_errors(t[t["family"] == fam])["relerr_theory"].max())
+    assert err(plain, "scale") <= 5e-3  # the law holds on the constant-eta run
+    assert err(dropped, "scale") >= 0.05  # and not once eta drops: the constant-eta theory fails
+    assert not np.allclose(after["empirical_drop"], after["empirical"], rtol=1e-3)
+    e = sd.relative_errors(plain)
+    tr = e[e["family"] == "translation"]
+    assert tr["relerr_theory"].max() <= 1e-3  # the claim's bar; (1 - eta lambda)^k vs e^{-lambda t}: 5e-4 here
+    t_end = 0.1 * 40
+    assert tr["relerr_wrong_lambda"].min() > 1e-3  # the control fails the same bar
+    assert tr["relerr_wrong_lambda"].max() <= 1.2 * (1 - math.exp(-1e-3 * t_end))  # about delta t (less the discretisation's own drift)
+    assert e[e["family"] != "translation"]["relerr_wrong_lambda"].isna().all()
+
+
+def _recurrence_sums(eta: float, lam: float, steps: int, drop_at: int | None = None, factor: float = 0.1, every: int = 10) -> pd.DataFrame:
+    """Layer sums of one synthetic scale group: x_{k+1} = (1 - eta_k lam)^2 x_k + eta_k^2 |g_k|^2 with a
+    stationary |g_k|^2 (mean 2, noisy), and the tracker's constant-eta theory e^{-2 lam t} x0 + eta^2 sum
+    e^{-2 lam eta (k - j)} |d_j|^2, |d|^2 = |g|^2 + lam^2 x, recorded every ``every`` steps; eta_k drops by
+    ``factor`` at ``drop_at``."""
+    rng = np.random.default_rng(0)
+    x, buf, x0, rows = 10.0, 0.0, 10.0, []
+    for k in range(steps + 1):
+        if k % every == 0:
+            t = eta * k
+            rows.append({"run_id": "r", "model": "bn", "seed": 0, "lr": eta, "weight_decay": lam, "family": "scale", "layer": "conv1",
+                         "step": k, "time": t, "empirical": x, "theory": math.exp(-2 * lam * t) * x0 + buf})
+        g2 = 2.0 * (1 + 0.3 * rng.standard_normal())
+        e = eta * (factor if drop_at is not None and k >= drop_at else 1.0)
+        buf = math.exp(-2 * lam * eta) * (buf + eta**2 * (g2 + lam**2 * x))
+        x = (1 - e * lam) ** 2 * x + e**2 * g2
+    return pd.DataFrame(rows)
+
+
+def test_equilibrium_points_recover_the_fixed_point_and_the_lr_drop_leaves_it():
+    from learnscope.figures.neural_mechanics import equilibrium_points
+
+    eta, lam = 0.1, 0.05
+    p = equilibrium_points(_recurrence_sums(eta, lam, 3000), window=0.2).iloc[0]
+    assert p["grad_sq"] == pytest.approx(2.0, rel=0.05)  # the drive read back from the theory series
+    assert p["x_star"] == pytest.approx(eta * 2.0 / (2 * lam), rel=0.05)
+    assert p["deviation"] <= 0.05 and p["two_lambda_t_window"] == pytest.approx(2 * lam * 0.8 * eta * 3000)
+    drop = equilibrium_points(_recurrence_sums(eta, lam, 3000, drop_at=1500), window=0.2).iloc[0]
+    assert drop["deviation"] >= 0.5  # with eta dropped the norms leave the constant-eta equilibrium
+    # before 2 lambda t >> 1 the memory of x(0) = 10 (far above x* = 2) keeps the norm off the equilibrium
+    early = equilibrium_points(_recurrence_sums(eta, lam, 200), window=0.2).iloc[0]
+    assert early["deviation"] >= 0.3 and early["two_lambda_t_window"] < 2
+
+
+def test_modified_equation_controls_fail():
+    """The negative controls of figure 4: the modified loss with its correction's sign reversed, and the
+    oscillator flow of a wrong beta, track the iterates no better than gradient flow (ratio > 0.3)."""
+    w0 = np.array([1.0, 0.0])
+    for panel in (modified_equation.gd_panel(w0, 0.1, 20), modified_equation.momentum_panel(w0, 0.01, 0.9, 50, control_beta=0.8)):
+        dist = {k: np.mean(np.linalg.norm(v - panel["iterates"], axis=1)) for k, v in panel.items()}
+        control = next(k for k in dist if k.startswith("control_"))
+        modified = control.removeprefix("control_")
+        assert dist[modified] <= 0.3 * dist["gradient_flow"] < dist[control]
+
+
 # -- toy models and the quadratic -------------------------------------------------------------------------
 
 
@@ -319,12 +402,21 @@ def test_modified_equation_quadratic():
 @pytest.mark.integration
 def test_neural_mechanics_target_smoke(smoke_build):
     project = smoke_build.study("neural_mechanics")
-    figures = ["neuron_dynamics", "symmetry_fields", "conservation_geometry", "modified_equation", "exact_dynamics", "momentum_dynamics", "sweep", "momentum_sweep"]
+    figures = ["neuron_dynamics", "symmetry_fields", "conservation_geometry", "modified_equation", "exact_dynamics", "momentum_dynamics", "sweep", "momentum_sweep", "equilibrium"]
     for fig in figures:
         for ext in ("png", "pdf", "csv"):
             assert project.path(f"figures/smoke/neural_mechanics/{fig}.{ext}").stat().st_size > 0
     claims = json.loads(project.path("results/smoke/neural_mechanics/claims.json").read_text())
     assert {c["figure"] for c in claims} == set(figures)
     assert all(tuple(c) == KEYS for c in claims)  # claims contract v2
+    assert all(c["kind"] in ("claim", "check") and c["source"] for c in claims)
+    gated = [c for c in claims if c["gated"] and c["kind"] == "claim"]
+    assert gated and all(c["control"] is not None for c in gated)  # every reproduction gate has its control
+    # the smoke tier exercises the new structure: the beta sweep, the equilibrium and its lr-drop control, two seeds
+    sweep = pd.read_csv(project.path("figures/neural_mechanics/momentum_sweep.csv"))
+    assert set(sweep["momentum"].dropna()) >= {0.8, 0.9, 0.99}
+    eq = {c["id"].split(".")[-1]: c for c in claims if c["figure"] == "equilibrium"}
+    assert eq["reached"]["control"]["value"] is not None and eq["reached"]["spread"] is not None
+    assert next(c for c in claims if c["id"].endswith("exact_dynamics.scale"))["spread"] is not None
     toy = [c for c in claims if c["figure"] in ("symmetry_fields", "conservation_geometry", "modified_equation") and c["gated"]]
     assert toy and all(c["pass"] for c in toy)  # no training involved: these hold at any scale

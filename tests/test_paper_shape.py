@@ -74,12 +74,14 @@ def shape_project(tmp_path_factory, raw):
 def test_paper_shape_plans_every_study(shape_project):
     res = shape_project.snakemake("-n", "figures/paper_shape/all", "--configfile", "config/paper.yaml", "config/paper_shape.yaml")
     jobs = job_counts(res.stdout + res.stderr)
-    # 157 runs: 134 + the shuffled-label controls of rule_zoo (6 rules x 1 seed) and shared_geometry (3 families
+    # 164 runs: 134 + the shuffled-label controls of rule_zoo (6 rules x 1 seed) and shared_geometry (3 families
     # x 3 seeds) + prospective_configuration's step-matched BP arm (4) + robust_rnn on independently drawn
-    # centres (2 tasks x 2 gains); 8 datasets: 6 + mnist_shuffled_labels and cifar10_shuffled_labels.
-    # 50 figures: 45 + robust_rnn's two independent-centre figures, prospective_configuration's
-    # alignment_steps and pc_equivalence, identify_rules' feedback
-    assert jobs["train"] == 157 and jobs["figure"] == 50 and jobs["prepare_dataset"] == 8, jobs
+    # centres (2 tasks x 2 gains) + neural_mechanics' roughness control (the net without BN at figure 1's
+    # lambda) + identify_rules' feedback_lr selection (3 candidates x 2 MLPs on a held-out seed); 8 datasets:
+    # 6 + mnist_shuffled_labels and cifar10_shuffled_labels.
+    # 51 figures: 45 + robust_rnn's two independent-centre figures, prospective_configuration's
+    # alignment_steps and pc_equivalence, identify_rules' feedback, neural_mechanics' equilibrium
+    assert jobs["train"] == 164 and jobs["figure"] == 51 and jobs["prepare_dataset"] == 8, jobs
     assert jobs["study_index"] == 7  # every study's figures
 
 

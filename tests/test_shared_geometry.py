@@ -82,6 +82,24 @@ def test_srm_maps_are_orthonormal_and_recover_a_rotated_shared_space(fit):
     assert np.linalg.norm(u @ vt @ s - shared[0]) / np.linalg.norm(s) < 0.05
 
 
+@pytest.mark.parametrize("fit", [probabilistic_srm, deterministic_srm])
+def test_srm_records_its_objective_and_runs_to_convergence_with_a_tolerance(fit):
+    """issue 20: BrainIAK's 10 iterations need not converge. Without tol a fit runs exactly n_iter
+    iterations (the fixtures above stay BrainIAK's); with tol it stops when the objective (the
+    probabilistic SRM's log-likelihood, DetSRM's −squared error) settles, and the objective never decreases."""
+    rng = np.random.default_rng(0)
+    _, xs = _rotated(rng, noise=0.3)
+    fixed = fit(xs, 12, n_iter=10, seed=0)
+    assert fixed.iterations == 10 and fixed.converged is None
+    conv = fit(xs, 12, n_iter=5000, seed=0, tol=1e-8)
+    assert conv.converged and conv.iterations < 5000
+    assert np.all(np.diff(conv.trace) >= -1e-9 * np.abs(conv.trace[:-1]))       # EM / block descent: monotone
+    n = min(10, conv.iterations)
+    np.testing.assert_allclose(conv.trace[:n], fixed.trace[:n])                 # the same path, stopped elsewhere
+    capped = fit(xs, 12, n_iter=3, seed=0, tol=1e-12)
+    assert capped.iterations == 3 and capped.converged is False
+
+
 def test_srm_rejects_bad_inputs():
     rng = np.random.default_rng(1)
     with pytest.raises(ValueError, match="at least 2"):
@@ -200,6 +218,16 @@ def test_family_analysis_on_real_runs(tmp_path):
     assert final[("fc1", "shared_vs_within")] > 0.9
     assert abs(final[("fc1", "native_vs_within")]) < final[("fc1", "shared_vs_within")]
     assert final[("fc1", "development")] == pytest.approx(final[("fc1", "shared_vs_within")])
+    # issue 20's control: image order shuffled independently per network before the SRM leaves nothing shared
+    assert abs(final[("fc1", "shared_vs_within_image_shuffled")]) < 0.3 < final[("fc1", "shared_vs_within")]
+    # every SRM fit records its iterations and objective (the paper's fixed 10 iterations by default)
+    assert (table[table["metric"] == "srm_iterations"]["value"] == 10).all() and not (table["metric"] == "srm_converged").any()
+    conv = analyse_family("mlp", paths, ["fc1"], {"max_units": 16, "null_shuffles": 4, "srm_tol": 1e-6, "n_iter": 5000, "ve_ks": [2, 8, 16, 40]})[0]
+    assert (conv[conv["metric"] == "srm_converged"]["value"] == 1).all() and conv[conv["metric"] == "srm_iterations"]["value"].max() > 10
+    # variance explained against k < #units (16), untrained and trained: more features explain more
+    vek = conv[conv["metric"] == "variance_explained_k"].pivot(index="member", columns="point", values="value")
+    assert sorted(vek.index, key=int) == ["2", "8"] and list(vek.columns) == [0, conv["point"].max()]
+    assert (vek.loc["8"] > vek.loc["2"]).all() and vek.to_numpy().max() <= 1
     ve = table[table["metric"] == "variance_explained"]["value"]
     assert ve.between(-1, 1).all() and len(ve) == 3 * 2 * 3
     null = table[table["metric"] == "native_null"]

@@ -97,7 +97,19 @@ def test_prospective_configuration_grids(cfg):
 
 
 def test_neural_mechanics_exact_runs_are_sweep_runs(cfg):
+    """Figure 5's runs of the section's seed are sweep runs; the other seeds (issue 19: at least 3) add the
+    same runs; the equilibrium runs reach 2 lambda t >> 1; figure 1's runs include the net without BN."""
     groups = neural_mechanics.runs(cfg)
+    nm = cfg["neural_mechanics"]
     sweep = {run_id(r) for r in groups["sweep"]}
-    assert {run_id(r) for r in groups["exact_dynamics"]} <= sweep
+    exact = groups["exact_dynamics"]
+    assert {run_id(r) for r in exact if r["seed"] == nm["seed"]} <= sweep
+    assert len(load_params(REPO / "params.yaml")["neural_mechanics"]["seeds"]) >= 3  # the default tier; smoke: 2
+    assert len(nm["seeds"]) >= 2 and {r["seed"] for r in exact} == set(nm["seeds"])
+    assert len(exact) == len({run_id(r) for r in exact}) == len(nm["seeds"]) * 2 * len(nm["sgd"]["weight_decay"])
+    eq = groups["equilibrium"]
+    assert {r["seed"] for r in eq} == set(nm["seeds"])
+    r = eq[0]
+    assert 2 * r["rule"]["weight_decay"] * r["rule"]["lr"] * r["train"]["steps"] >= 5  # 2 lambda t at the end (default: 15)
+    assert {r["labels"]["model"] for r in groups["neuron_dynamics"]} == {"bn", "nobn"}
     assert set(neural_mechanics.figures(cfg)) == set(neural_mechanics.FIGURES)

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from conftest import BIN
-from learnscope.claims import REPLICATION_FLAG, check, replication_flag, replication_table, write_claims
+from learnscope.claims import check, write_claims
 from learnscope.cli import main as cli
 from learnscope.config import load_params, load_yaml, validate_params
 from learnscope.errors import ConfigError
+from learnscope.replication import REPLICATION_FLAG, replication_flag, replication_table
 from learnscope.studies.identify_rules import plan as identify_rules_plan
 from learnscope.studies.rule_zoo import plan as rule_zoo_plan
 from learnscope.tiers import command_line_targets, roots, target_problem

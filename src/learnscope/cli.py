@@ -128,6 +128,7 @@ def cmd_claims(a: argparse.Namespace) -> None:
             raise ConfigError("claims replication: give --reference and --replicate, two tiers' results folders "
                               "(e.g. --reference results --replicate results/replicate)")
         from learnscope.figures import FIGURES
+        from learnscope.replication import read_tier_claims, replication_table
 
         found = {p.parent.name for root in (a.reference, a.replicate) for p in Path(root).glob("*/claims.json")}
         if not any(Path(a.reference, s, "claims.json").is_file() for s in found):
@@ -136,8 +137,8 @@ def cmd_claims(a: argparse.Namespace) -> None:
         studies = [s for s in FIGURES if s in found] + sorted(found - set(FIGURES))
         # the reference named after its tier: results -> the defaults, results/<tier> -> <tier>
         name = "defaults" if Path(a.reference).name == "results" else Path(a.reference).name
-        write_text(a.out, claims.replication_table(claims.read_tier_claims(a.reference, studies),
-                                                   claims.read_tier_claims(a.replicate, studies), (name, "replication")))
+        write_text(a.out, replication_table(read_tier_claims(a.reference, studies), read_tier_claims(a.replicate, studies),
+                                            (name, "replication")))
     elif a.action == "findings":
         write_text(a.out, claims.findings_markdown([r for p in a.inputs for r in claims.read_claims(p)]))
     elif a.action == "findings-page":

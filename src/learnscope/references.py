@@ -109,6 +109,10 @@ def check_references(cfg: dict) -> list[str]:
     out.members("neural_mechanics.sgd.lr", nm.get("sgd", {}).get("lr", {}), nm["models"], "a model under neural_mechanics.models")
     if "neurons" in nm:
         out.member("neural_mechanics.neurons.model", nm["neurons"]["model"], nm["models"], "a model under neural_mechanics.models")
+        if "control" in nm["neurons"]:
+            out.member("neural_mechanics.neurons.control", nm["neurons"]["control"], nm["models"], "a model under neural_mechanics.models")
+    if "equilibrium" in nm:
+        out.member("neural_mechanics.equilibrium.model", nm["equilibrium"]["model"], nm["models"], "a model under neural_mechanics.models")
 
     pc = cfg["prospective_configuration"]
     for name, sec in pc.items():
@@ -125,6 +129,14 @@ def check_references(cfg: dict) -> list[str]:
         out.members(f"identify_rules.classify.heldout_architectures.{group}", archs, models, "a model under identify_rules.models")
     if "noise_condition" in ir.get("claims", {}):
         out.member("identify_rules.claims.noise_condition", ir["claims"]["noise_condition"], ir["observables"]["variants"], "a variant under identify_rules.observables.variants")
+    sel = ir.get("feedback_selection")
+    if sel:
+        out.member("identify_rules.feedback_selection.task", sel["task"], tasks, "a task under identify_rules.tasks")
+        out.members("identify_rules.feedback_selection.models", sel["models"], models, "a model under identify_rules.models")
+        clash = [s for s in sel["seeds"] if s in ir["seeds"]]
+        if clash:
+            out.append(f"'identify_rules.feedback_selection.seeds': {', '.join(map(repr, clash))} {'is' if len(clash) == 1 else 'are'} "
+                       f"reported (identify_rules.seeds: {', '.join(map(str, ir['seeds']))}); feedback_lr must be chosen on networks outside the reported set")
     ex = ir["figures"]["example"]
     out.member("identify_rules.figures.example.task", ex["task"], tasks, "a task under identify_rules.tasks")
     out.member("identify_rules.figures.example.seed", ex["seed"], ir["seeds"], "one of identify_rules.seeds")

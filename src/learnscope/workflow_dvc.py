@@ -108,7 +108,7 @@ STUDIES: tuple[Stage, ...] = (
     ),
     study(
         "neural_mechanics",
-        ("symmetry-dynamics", "neuron-dynamics", "symmetry-fields", "modified-equation"),
+        ("symmetry-dynamics", "neuron-dynamics", "symmetry-fields", "modified-equation", "lr-drop"),
         ("data", "neural_mechanics"),
     ),
     study("shared_geometry", ("shared-geometry", "xor-simulation"), ("data", "shared_geometry")),

@@ -13,6 +13,7 @@ IR_LOGS = IR_TIER.study_logs("identify_rules")
 
 IR = config["identify_rules"]
 IR_RUNS = run_files(identify_rules_plan.runs(config))
+run_files(identify_rules_plan.selection_runs(config))  # IA's feedback_lr selection runs (held-out seeds; figure feedback)
 FIGURES["identify_rules"] = identify_rules_plan.figures(config)
 
 

@@ -21,9 +21,9 @@ rule neural_mechanics_symmetry_dynamics:
     output:
         f"{NM_RESULTS}/{{table}}.csv",
     wildcard_constraints:
-        table="exact_dynamics|momentum_dynamics|sweep|momentum_sweep",
+        table="exact_dynamics|momentum_dynamics|sweep|momentum_sweep|equilibrium",
     params:
-        options=lambda wc: json.dumps({"errors": wc.table in ("sweep", "momentum_sweep")}),
+        options=lambda wc: json.dumps({"errors": wc.table in ("sweep", "momentum_sweep"), "control_lambda_offset": NM["claims"]["control_lambda_offset"]}),
         code=analysis_digest("symmetry-dynamics"),
     log:
         f"{NM_LOGS}/{{table}}.log",
@@ -84,3 +84,21 @@ rule neural_mechanics_modified_equation:
         runtime=5,
     shell:
         "learnscope analyze modified-equation --out {output} --options {params.options:q} > {log} 2>&1"
+
+
+rule neural_mechanics_lr_drop:
+    input:
+        NM_TIER.prepared(NM["dataset"]),
+    output:
+        f"{NM_RESULTS}/lr_drop.csv",
+    params:
+        options=json.dumps({"run": neural_mechanics_plan.lr_drop_run(config), **NM["equilibrium"]["lr_drop"]}, sort_keys=True),
+        code=analysis_digest("lr-drop"),
+    log:
+        f"{NM_LOGS}/lr_drop.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    shell:
+        "learnscope analyze lr-drop --inputs {input} --out {output} --options {params.options:q} > {log} 2>&1"

@@ -13,6 +13,7 @@ ANALYSES = LazyRegistry(
         "neuron-dynamics": "learnscope.analysis.neuron_dynamics:main",
         "symmetry-fields": "learnscope.analysis.symmetry_fields:main",
         "modified-equation": "learnscope.analysis.modified_equation:main",
+        "lr-drop": "learnscope.analysis.lr_drop:main",
         "shared-geometry": "learnscope.analysis.shared_geometry:main",
         "xor-simulation": "learnscope.analysis.xor_simulation:main",
         "interference": "learnscope.analysis.interference:main",

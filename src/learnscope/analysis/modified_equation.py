@@ -9,6 +9,9 @@ solved per eigen-direction sigma at time t = eta k:
 - ``momentum``: heavy ball v <- beta v + A w, w <- w - eta v; momentum gradient flow
   e^{-sigma t/(1 - beta)}; modified flow w'' + 2 gamma w' + omega^2 w = 0 with
   gamma = (1 - beta)/(eta (1 + beta)), omega^2 = 2 sigma (1 + eta sigma/2)/(eta (1 + beta)), w'(0) = 0.
+- negative controls (``control_*``): for ``gd`` the modified loss with its correction's sign reversed,
+  L - (eta/4)|grad L|^2, i.e. e^{-sigma (1 - eta sigma / 2) t}; for ``momentum`` the modified flow built
+  for a wrong momentum ``control_beta`` (the iterates keep ``beta``).
 - ``rotation``: descent on the rotational field w <- w + eta J w spirals out as |w| = e^{eta t/2} to
   first order, where the flow stays on the unit circle: the finite-step mechanism of norm growth.
 """
@@ -49,23 +52,30 @@ def gd_panel(w0: np.ndarray, lr: float, steps: int) -> dict[str, np.ndarray]:
         "gradient_flow": _in_eigenbasis(w0, t, lambda s, c, t: c * np.exp(-s * t)),
         "modified_loss": _in_eigenbasis(w0, t, lambda s, c, t: c * np.exp(-s * (1 + lr * s / 2) * t)),
         "modified_flow": _in_eigenbasis(w0, t, lambda s, c, t: second_order(t, 1.0 / lr, 2.0 * s / lr, c, -s * c)),
+        "control_modified_loss": _in_eigenbasis(w0, t, lambda s, c, t: c * np.exp(-s * (1 - lr * s / 2) * t)),
     }
 
 
-def momentum_panel(w0: np.ndarray, lr: float, beta: float, steps: int) -> dict[str, np.ndarray]:
+def _momentum_flow(w0: np.ndarray, t: np.ndarray, lr: float, beta: float) -> np.ndarray:
+    """The heavy ball's modified (damped oscillator) flow for momentum ``beta``."""
+    gamma = (1 - beta) / (lr * (1 + beta))
+    return _in_eigenbasis(w0, t, lambda s, c, t: second_order(t, gamma, 2 * s * (1 + lr * s / 2) / (lr * (1 + beta)), c, 0.0))
+
+
+def momentum_panel(w0: np.ndarray, lr: float, beta: float, steps: int, control_beta: float | None = None) -> dict[str, np.ndarray]:
     t = lr * np.arange(steps + 1)
     it, v = [w0], np.zeros(2)
     for _ in range(steps):
         v = beta * v + A @ it[-1]
         it.append(it[-1] - lr * v)
-    gamma = (1 - beta) / (lr * (1 + beta))
-    return {
+    out = {
         "iterates": np.array(it),
         "gradient_flow": _in_eigenbasis(w0, t, lambda s, c, t: c * np.exp(-s * t / (1 - beta))),
-        "modified_flow": _in_eigenbasis(
-            w0, t, lambda s, c, t: second_order(t, gamma, 2 * s * (1 + lr * s / 2) / (lr * (1 + beta)), c, 0.0)
-        ),
+        "modified_flow": _momentum_flow(w0, t, lr, beta),
     }
+    if control_beta is not None:
+        out["control_modified_flow"] = _momentum_flow(w0, t, lr, control_beta)
+    return out
 
 
 def rotation_panel(lr: float, steps: int) -> dict[str, np.ndarray]:
@@ -82,7 +92,7 @@ def table(options: dict) -> pd.DataFrame:
     w0 = np.asarray(options["w0"], dtype=np.float64)
     panels = {
         "gd": (float(options["gd_lr"]), gd_panel(w0, float(options["gd_lr"]), int(options["gd_steps"]))),
-        "momentum": (float(options["momentum_lr"]), momentum_panel(w0, float(options["momentum_lr"]), float(options["beta"]), int(options["momentum_steps"]))),
+        "momentum": (float(options["momentum_lr"]), momentum_panel(w0, float(options["momentum_lr"]), float(options["beta"]), int(options["momentum_steps"]), float(options["control_beta"]))),
         "rotation": (float(options["rotation_lr"]), rotation_panel(float(options["rotation_lr"]), int(options["rotation_steps"]))),
     }
     rows = []

@@ -1,8 +1,9 @@
 """Parameter vs. neuron dynamics (Kunin et al., ICLR 2021, Fig. 1): single conv weights are noisy while
 per-channel squared norms |W[k]|^2 of the same layers move smoothly.
 
-From one run's trackers: the sampled conv weights (``parameter_sample``) and every conv channel's
-squared norm (``symmetry``, scale family), long by series and record point. ``roughness`` is the mean
+From each run's trackers: the sampled conv weights (``parameter_sample``) and every conv channel's
+squared norm (``symmetry``: the scale family, or ``scale_control`` for a net without batch norm, whose
+channels have no scale symmetry: the negative control), long by run, series and record point. ``roughness`` is the mean
 absolute change between record points over the mean absolute value of a trajectory.
 """
 
@@ -17,12 +18,14 @@ from learnscope.record import open_run
 
 
 def traces(path: str) -> pd.DataFrame:
-    """Rows (series, layer, index, step, time, value) for the sampled weights and the channel norms."""
+    """Rows (run_id, model, seed, series, layer, index, step, time, value) for the sampled weights and the
+    channel norms of one run."""
     rows = []
     with open_run(path) as run:
         names = run.tracked_names
         sampled = [n for n in names if n.startswith("parameter_sample/")]
-        norms = [n for n in names if n.startswith("symmetry/scale/") and n.endswith("/empirical")]
+        norms = [n for n in names if n.startswith(("symmetry/scale/", "symmetry/scale_control/")) and n.endswith("/empirical")]
+        meta = {"run_id": run.run_id, "model": run.config["labels"]["model"], "seed": int(run.config["seed"])}
         if not sampled or not norms:
             raise RecordError(f"{path}: needs record.trackers [symmetry, parameter_sample] (has: {', '.join(names) or 'none'})")
         steps, time = run.steps, run.tracked("symmetry/time")
@@ -31,7 +34,7 @@ def traces(path: str) -> pd.DataFrame:
                 layer = key.split("/")[-1] if series == "parameter" else key.split("/")[2]
                 values = run.tracked(key)
                 for i in range(values.shape[1]):
-                    rows.append(pd.DataFrame({"series": series, "layer": layer, "index": i, "step": steps, "time": time, "value": values[:, i]}))
+                    rows.append(pd.DataFrame({**meta, "series": series, "layer": layer, "index": i, "step": steps, "time": time, "value": values[:, i]}))
     return pd.concat(rows, ignore_index=True)
 
 
@@ -41,7 +44,7 @@ def roughness(values: np.ndarray) -> float:
 
 
 def main(inputs: list[str], out: str, options: dict) -> None:
-    if len(inputs) != 1:
-        raise RecordError(f"neuron-dynamics reads one run record, got {len(inputs)}")
+    if not inputs:
+        raise RecordError("neuron-dynamics reads at least one run record, got none")
     with atomic_path(out) as tmp:
-        traces(inputs[0]).to_csv(tmp, index=False, float_format="%.12g")
+        pd.concat([traces(p) for p in inputs], ignore_index=True).to_csv(tmp, index=False, float_format="%.12g")

@@ -366,8 +366,8 @@ class Study:
 def exp_accuracy(s: Study) -> list[dict]:
     """Fig. 2: every classifier (its grid) x feature set, layer-level splits; RF on all statistics with
     the network-level split (whole initialisations held out); the negative control: RF (its grid) on
-    every feature set with the networks' labels shuffled within each configuration (split_kind
-    ``shuffled_labels``, layer-level splits of the shuffled labels)."""
+    every feature set, and the linear SVMs on all statistics, with the networks' labels shuffled within
+    each configuration (split_kind ``shuffled_labels``, layer-level splits of the shuffled labels)."""
     rows = []
     splits = s.layer_splits()
     for clf, grid in s.opt["classifiers"].items():
@@ -379,8 +379,12 @@ def exp_accuracy(s: Study) -> list[dict]:
     else:
         print("identify_rules: the dataset holds one initialisation; no network-level split", file=sys.stderr)
     fake = s.shuffled()
+    fake_splits = s.layer_splits(labels=fake)
     for fs in FEATURE_SETS:
-        rows += s.score("rf", rf, s.design(fs), s.layer_splits(labels=fake), s.n_times, y=fake, feature_set=fs, split_kind="shuffled_labels", condition="full")
+        rows += s.score("rf", rf, s.design(fs), fake_splits, s.n_times, y=fake, feature_set=fs, split_kind="shuffled_labels", condition="full")
+    for clf in ("svm", "svm_pca"):  # the control of RF − linear SVM: the same difference on the shuffled labels
+        if clf in s.opt["classifiers"]:
+            rows += s.score(clf, s.opt["classifiers"][clf], s.design("all"), fake_splits, s.n_times, y=fake, feature_set="all", split_kind="shuffled_labels", condition="full")
     return rows + accuracy_floor_rows(s)
 
 
@@ -410,14 +414,18 @@ def exp_importance(s: Study) -> list[dict]:
 
 
 def access_conditions(n_times: int, window: int) -> dict[str, list[int]]:
-    """Trajectory access: the full trajectory, sparse subsamplings of all of it, contiguous windows."""
+    """Trajectory access: the full trajectory, sparse subsamplings of all of it, contiguous windows, and
+    ``spread <window>``: as many points as a window, spread evenly over all of learning (the control of
+    the early-window claim: fewer points, but not early ones)."""
     last = n_times - 1
+    spread = sorted({int(round(t)) for t in np.linspace(0, last, min(window, n_times))})
     return {
         "full": list(range(n_times)),
         "every 2nd": list(range(0, n_times, 2)),
         "every 4th": list(range(0, n_times, 4)),
         "every 10th": list(range(0, n_times, 10)),
         "endpoints": [0, last],
+        f"spread {window}": spread,
         f"first {window}": list(range(window)),
         f"middle {window}": list(range((n_times - window) // 2, (n_times - window) // 2 + window)),
         f"last {window}": list(range(n_times - window, n_times)),
@@ -436,26 +444,37 @@ def exp_access(s: Study) -> list[dict]:
 
 
 def exp_robustness(s: Study) -> list[dict]:
-    """Fig. 5: fixed RF per measure on every measurement variant (unit subsampling, noise)."""
+    """Fig. 5: fixed RF per measure on every measurement variant (unit subsampling, noise); the negative
+    control: weights and activations on every variant with the networks' labels shuffled within each
+    configuration (split_kind ``shuffled_labels``: no rule information, so no drop to compare)."""
     rows = []
-    splits = s.layer_splits(int(s.opt["ablation_splits"]))
+    n = int(s.opt["ablation_splits"])
+    splits = s.layer_splits(n)
+    fake = s.shuffled()
+    fake_splits = s.layer_splits(n, labels=fake)
     for variant in s.variants:
         for fs in ("weights", "activations", "activity_change"):
             rows += s.score("rf", s.opt["fixed_rf"], s.design(fs, variant), splits, s.n_times, feature_set=fs, split_kind="layer", condition=variant)
+        for fs in ("weights", "activations"):
+            rows += s.score("rf", s.opt["fixed_rf"], s.design(fs, variant), fake_splits, s.n_times, y=fake, feature_set=fs, split_kind="shuffled_labels", condition=variant)
     return rows
 
 
 def exp_generalisation(s: Study) -> list[dict]:
     """Fig. 6: fixed RF on all statistics, trained without one architecture group (or task), tested on it.
-    Groups none of whose architectures is in the dataset are skipped."""
+    Groups none of whose architectures is in the dataset are skipped. The negative control: the same
+    held-out-architecture splits with the networks' labels shuffled within each configuration (split_kind
+    ``shuffled_labels``)."""
     rows = []
     n = int(s.opt["ablation_splits"])
     X = s.design("all")
+    fake = s.shuffled()
     for label, archs in s.opt["heldout_architectures"].items():
         held = np.isin(s.meta["arch"], archs)
         if not held.any():  # a tier that trains fewer architectures (override files merge mappings)
             continue
         rows += s.score("rf", s.opt["fixed_rf"], X, transfer_splits(s.y, ~held, held, n), s.n_times, feature_set="all", split_kind="heldout_architecture", condition=label)
+        rows += s.score("rf", s.opt["fixed_rf"], X, transfer_splits(fake, ~held, held, n), s.n_times, y=fake, feature_set="all", split_kind="shuffled_labels", condition=label)
     for task in np.unique(s.meta["task"]):
         held = s.meta["task"] == task
         rows += s.score("rf", s.opt["fixed_rf"], X, transfer_splits(s.y, ~held, held, n), s.n_times, feature_set="all", split_kind="heldout_task", condition=str(task))

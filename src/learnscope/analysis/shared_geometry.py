@@ -45,9 +45,11 @@ DEFAULTS = {
     "subset_seed": 0,
     "srm": "probabilistic",
     "n_iter": 10,
+    "srm_tol": None,    # None: exactly n_iter SRM iterations (BrainIAK); else until the objective settles (n_iter: the cap)
     "srm_seed": 0,
     "trajectory_networks": 5,
     "null_shuffles": 20,
+    "ve_ks": [],        # issue 20: variance explained by SRMs of these k < #units, at the first and last record point
 }
 
 
@@ -137,8 +139,9 @@ def analyse_family(family: str, paths: list[str], layers: list[str], options: di
             x_fit = [rsa.zscore_images(x[:, fit]) for x in xs]
             x_ev = [rsa.zscore_images(x[:, ev]) for x in xs]
             k = x_fit[0].shape[0]
-            model = FITS[o["srm"]](x_fit, k, n_iter=int(o["n_iter"]), seed=int(o["srm_seed"]))
-            other = FITS["deterministic" if o["srm"] == "probabilistic" else "probabilistic"](x_fit, k, n_iter=int(o["n_iter"]), seed=int(o["srm_seed"]))
+            tol = None if o["srm_tol"] is None else float(o["srm_tol"])
+            model = FITS[o["srm"]](x_fit, k, n_iter=int(o["n_iter"]), seed=int(o["srm_seed"]), tol=tol)
+            other = FITS["deterministic" if o["srm"] == "probabilistic" else "probabilistic"](x_fit, k, n_iter=int(o["n_iter"]), seed=int(o["srm_seed"]), tol=tol)
             shared = model.transform(x_ev)
             w_terms = rsa.within_rsms(x_ev)
             per_t.append({
@@ -156,11 +159,28 @@ def analyse_family(family: str, paths: list[str], layers: list[str], options: di
             add(layer, t, f"variance_explained_{'deterministic' if o['srm'] == 'probabilistic' else 'probabilistic'}", seeds, rsa.variance_explained(other.w, x_ev))
             add(layer, t, "consistency", pairs, rsa.pairwise_consistency(w_terms))
             add(layer, t, "units", ["all"], k)
+            if t in (0, last):  # variance explained against k: is "shared" more than a full-rank rotation?
+                for kk in sorted({int(v) for v in o["ve_ks"] if int(v) < k}):
+                    fit_k = FITS[o["srm"]](x_fit, kk, n_iter=int(o["n_iter"]), seed=int(o["srm_seed"]), tol=tol)
+                    add(layer, t, "variance_explained_k", [kk], float(np.mean(rsa.variance_explained(fit_k.w, x_ev))))
+            add(layer, t, "srm_iterations", ["all"], model.iterations)
+            add(layer, t, "srm_objective", ["all"], model.trace[-1] if model.iterations else np.nan)   # log-likelihood (probabilistic)
+            if model.converged is not None:
+                add(layer, t, "srm_converged", ["all"], float(model.converged))
             arrays[f"{layer}__class_rsm__{t}"] = np.mean([rsa.class_rsm(rsa.zscore_images(x), labels) for x in xs], axis=0)
             if t == last:
                 rng = np.random.default_rng([int(o["subset_seed"]), li, 99])
                 null = unit_shuffle_null(x_ev, cur["wrsm"], int(o["null_shuffles"]), rng)
                 add(layer, t, "native_null", range(len(null)), null)
+                # control for the shared claim (issue 20): each network's image order shuffled independently (fit
+                # and evaluation images alike) before the SRM; r of each network's shared LOO term with its own RSM
+                img_rng = np.random.default_rng([int(o["subset_seed"]), li, 7])
+                sh_fit = [x[:, img_rng.permutation(x.shape[1])] for x in x_fit]
+                sh_ev = [x[:, img_rng.permutation(x.shape[1])] for x in x_ev]
+                fit_sh = FITS[o["srm"]](sh_fit, k, n_iter=int(o["n_iter"]), seed=int(o["srm_seed"]), tol=tol)
+                vals = [rsa.similarity(m, rsa.rsm(x)) for m, x in zip(rsa.loo_inter_rsms(fit_sh.transform(sh_ev)), sh_ev)]
+                add(layer, t, "shared_vs_within_image_shuffled", ["all"], float(np.mean(vals)))
+                add(layer, t, "shared_vs_within_image_shuffled", seeds, vals)
                 n_traj = min(int(o["trajectory_networks"]), len(nets))
                 arrays[f"{layer}__native"] = np.stack(x_ev[:n_traj])
                 arrays[f"{layer}__shared"] = np.stack(shared[:n_traj])

@@ -19,6 +19,13 @@ subtract the mean mu_i):
             rho_i^2 = (||X_i||^2 - 2 <W_i, Xc_i S^T> + n tr Sigma_s) / (n m_i)
 - ``deterministic_srm`` (BrainIAK ``DetSRM``): block coordinate descent on the uncentred data,
   S = (1/N) sum_i W_i^T X_i, then the same Procrustes update of each W_i.
+
+**Convergence** (issue 20: 10 iterations, BrainIAK's default, leave the probabilistic fit unconverged).
+Every fit records its objective per iteration (``SRMFit.trace``): the probabilistic SRM BrainIAK's
+log-likelihood (``SRM._likelihood``, up to its constant; the parameters entering the iteration), the
+deterministic SRM −sum_i ||X_i − W_i S||². With ``tol`` the fit stops as soon as the objective changes by
+at most ``tol`` relative to its magnitude (``n_iter`` is then the cap) and ``converged`` says whether it
+did; without ``tol`` it runs exactly ``n_iter`` iterations, as BrainIAK.
 """
 
 from __future__ import annotations
@@ -39,6 +46,12 @@ class SRMFit:
     sigma_s: np.ndarray | None = None
     mu: list[np.ndarray] | None = None
     rho2: np.ndarray | None = None
+    trace: np.ndarray | None = None      # the objective per iteration (log-likelihood; −squared error for DetSRM)
+    converged: bool | None = None        # None: run for a fixed n_iter (no tol)
+
+    @property
+    def iterations(self) -> int:
+        return 0 if self.trace is None else len(self.trace)
 
     def transform(self, xs: list[np.ndarray]) -> list[np.ndarray]:
         """Each network's data in the shared space, W_i^T X_i (no mean subtracted, as BrainIAK)."""
@@ -76,8 +89,13 @@ def _procrustes(a: np.ndarray) -> np.ndarray:
     return u @ vt
 
 
-def probabilistic_srm(xs: list[np.ndarray], k: int, n_iter: int = 10, seed: int = 0) -> SRMFit:
-    """EM fit of the probabilistic SRM (BrainIAK ``SRM(n_iter, features=k, rand_seed=seed)``)."""
+def _settled(trace: list[float], tol: float | None) -> bool:
+    return tol is not None and len(trace) > 1 and abs(trace[-1] - trace[-2]) <= tol * max(abs(trace[-2]), 1e-300)
+
+
+def probabilistic_srm(xs: list[np.ndarray], k: int, n_iter: int = 10, seed: int = 0, tol: float | None = None) -> SRMFit:
+    """EM fit of the probabilistic SRM (BrainIAK ``SRM(n_iter, features=k, rand_seed=seed)``); with ``tol``,
+    until the log-likelihood's relative change is at most ``tol`` (``n_iter`` iterations at most)."""
     xs = _check(xs, k)
     n = xs[0].shape[1]
     w = _init_w(xs, k, seed)
@@ -89,15 +107,19 @@ def probabilistic_srm(xs: list[np.ndarray], k: int, n_iter: int = 10, seed: int 
     sigma_s = np.identity(k)
     s = np.zeros((k, n))
     eye = np.identity(k)
+    trace = []
     for _ in range(n_iter):
         rho0 = (1.0 / rho2).sum()
-        inv_sigma_s = scipy.linalg.cho_solve(scipy.linalg.cho_factor(sigma_s, check_finite=False), eye, check_finite=False)
-        a = scipy.linalg.cho_solve(
-            scipy.linalg.cho_factor(inv_sigma_s + eye * rho0, check_finite=False), eye, check_finite=False
-        )
+        chol_s = scipy.linalg.cho_factor(sigma_s, check_finite=False)
+        inv_sigma_s = scipy.linalg.cho_solve(chol_s, eye, check_finite=False)
+        chol_a = scipy.linalg.cho_factor(inv_sigma_s + eye * rho0, check_finite=False)
+        a = scipy.linalg.cho_solve(chol_a, eye, check_finite=False)
         wt_invpsi_x = np.zeros((k, n))
         for wi, xi, r in zip(w, xc, rho2):
             wt_invpsi_x += wi.T.dot(xi) / r
+        # BrainIAK's SRM._likelihood (without its constant), for the parameters entering this iteration
+        log_det = np.log(np.diag(chol_a[0]) ** 2).sum() + np.sum(np.log(rho2) * units) + np.log(np.diag(chol_s[0]) ** 2).sum()
+        trace.append(float(-0.5 * n * log_det - 0.5 * np.sum(trace_xtx / rho2) + 0.5 * np.trace(wt_invpsi_x.T.dot(a).dot(wt_invpsi_x))))
         s = sigma_s.dot(eye - rho0 * a).dot(wt_invpsi_x)
         sigma_s = a + s.dot(s.T) / n
         trace_sigma_s = n * np.trace(sigma_s)
@@ -105,18 +127,25 @@ def probabilistic_srm(xs: list[np.ndarray], k: int, n_iter: int = 10, seed: int 
             a_i = xi.dot(s.T)
             w[i] = _procrustes(a_i)
             rho2[i] = (trace_xtx[i] - 2 * np.sum(w[i] * a_i) + trace_sigma_s) / (n * units[i])
-    return SRMFit(w=w, s=s, sigma_s=sigma_s, mu=mu, rho2=rho2)
+        if _settled(trace, tol):
+            break
+    return SRMFit(w=w, s=s, sigma_s=sigma_s, mu=mu, rho2=rho2, trace=np.array(trace), converged=None if tol is None else _settled(trace, tol))
 
 
-def deterministic_srm(xs: list[np.ndarray], k: int, n_iter: int = 10, seed: int = 0) -> SRMFit:
-    """Block-coordinate-descent SRM (BrainIAK ``DetSRM(n_iter, features=k, rand_seed=seed)``)."""
+def deterministic_srm(xs: list[np.ndarray], k: int, n_iter: int = 10, seed: int = 0, tol: float | None = None) -> SRMFit:
+    """Block-coordinate-descent SRM (BrainIAK ``DetSRM(n_iter, features=k, rand_seed=seed)``); with ``tol``,
+    until −sum_i ||X_i − W_i S||² changes by at most ``tol`` relatively (``n_iter`` iterations at most)."""
     xs = _check(xs, k)
     w = _init_w(xs, k, seed)
     s = sum(wi.T.dot(xi) for wi, xi in zip(w, xs)) / len(xs)
+    trace = []
     for _ in range(n_iter):
         w = [_procrustes(xi.dot(s.T)) for xi in xs]
         s = sum(wi.T.dot(xi) for wi, xi in zip(w, xs)) / len(xs)
-    return SRMFit(w=w, s=s)
+        trace.append(-float(sum(np.sum((xi - wi.dot(s)) ** 2) for wi, xi in zip(w, xs))))
+        if _settled(trace, tol):
+            break
+    return SRMFit(w=w, s=s, trace=np.array(trace), converged=None if tol is None else _settled(trace, tol))
 
 
 FITS = {"probabilistic": probabilistic_srm, "deterministic": deterministic_srm}

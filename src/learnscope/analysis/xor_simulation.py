@@ -41,6 +41,7 @@ DEFAULTS = {
     "lr": 0.003,
     "copy_noise": 0.0,
     "n_iter": 10,
+    "srm_tol": None,    # None: exactly n_iter SRM iterations (BrainIAK); else until the objective settles (n_iter: the cap)
     "seed": 0,
 }
 TRANSFORMS = ("permutation", "orthogonal")
@@ -108,8 +109,11 @@ def simulate(o: dict, sim: int) -> tuple[list[tuple], dict]:
         truth = rsa.within_rsms(te).mean(0)
         spaces = {"native": rsa.loo_inter_rsms(te).mean(0)}
         for variant in ("probabilistic", "deterministic"):
-            fit = FITS[variant](tr, m, n_iter=int(o["n_iter"]), seed=0)
+            fit = FITS[variant](tr, m, n_iter=int(o["n_iter"]), seed=0, tol=None if o["srm_tol"] is None else float(o["srm_tol"]))
             spaces[f"shared_{variant}"] = rsa.loo_inter_rsms(fit.transform(te)).mean(0)
+            rows.append((sim, transform, f"shared_{variant}", "srm_iterations", fit.iterations))
+            if fit.converged is not None:
+                rows.append((sim, transform, f"shared_{variant}", "srm_converged", float(fit.converged)))
         for space, irsm in spaces.items():
             for measure, value in score(truth, irsm).items():
                 rows.append((sim, transform, space, measure, value))

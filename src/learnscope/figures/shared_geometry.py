@@ -158,6 +158,14 @@ def three_rsms(inputs: list[str], out: str, options: dict) -> list[Claim]:
                             float(sh.loc[worst_sh, "r"]), ">=", thr["shared_min_r"], spread=sh.loc[worst_sh, "network_sd"],
                             kind="claim", source="paper", source_ref=f"{lu}: shared iRSM ≈ wRSM (Fig. 3; simulation r ≈ 0.91-0.95, Fig. 5)",
                             control=(untrained_control, float(s0[s0["space"] == "shared"]["r"].min()))))
+        img = table[(table["family"] == fam) & (table["metric"] == "shared_vs_within_image_shuffled") & (table["member"] == "all") & table["layer"].isin(sh.index)]
+        if len(img):
+            claims.append(check(f"shared_geometry.three_rsms.{fam}_shared_image_shuffled", "three_rsms",
+                                f"{fam}: control for the shared claim: with each network's image order shuffled independently before the SRM, "
+                                f"max over hidden layers of r(each network's shared LOO RSM, its own RSM), mean over networks, stays below "
+                                f"shared_min_r {thr['shared_min_r']} (reported)",
+                                float(img["value"].max()), "<", thr["shared_min_r"], gated=False, kind="check", source="learnscope",
+                                source_ref="issue 20: a negative control for the shared claim (image order shuffled across networks before the SRM)"))
         p = null_p_values(nat["r"], null[null["family"] == fam])
         n_null = int(null[null["family"] == fam].groupby("layer").size().min())
         claims.append(check(f"shared_geometry.three_rsms.{fam}_native_chance", "three_rsms",

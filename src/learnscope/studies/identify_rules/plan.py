@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from learnscope.config import make_run
+from learnscope.errors import ConfigError
 from learnscope.record.identity import run_id
 from learnscope.tiers import roots
 
@@ -43,6 +44,34 @@ def observables(cfg: dict) -> str:
     return f"{roots(cfg).study('identify_rules')}/observables.h5"
 
 
+def selection_runs(cfg: dict) -> list[dict]:
+    """Information alignment's ``feedback_lr`` selection (``identify_rules.feedback_selection``): IA at every
+    candidate feedback_lr on the selection networks, whose model seeds are outside the study's reported
+    seeds (so no reported network, nor its initialisation, takes part in the choice). Figure ``feedback``
+    picks the smallest candidate at which B converges there and checks it is the configured one."""
+    ir = cfg["identify_rules"]
+    sel = ir.get("feedback_selection")
+    if not sel:
+        return []
+    clash = sorted(set(sel["seeds"]) & set(ir["seeds"]))
+    if clash:
+        raise ConfigError(f"identify_rules.feedback_selection.seeds {clash} are reported seeds (identify_rules.seeds {ir['seeds']}): "
+                          "feedback_lr must be chosen on networks outside the reported set")
+    out = []
+    for label, spec in ir["rules"].items():
+        if spec["name"] != LEARNED_FEEDBACK:
+            continue
+        for lr in sel["candidates"]:
+            rule = {**spec, "feedback_lr": lr}
+            for model in sel["models"]:
+                for bs in sel["batch_sizes"]:
+                    for seed in sel["seeds"]:
+                        train = {**ir["train"], "batch_size": bs, "data_seed": ir["data_seeds"][0]}
+                        out.append(make_run(cfg, dataset=ir["tasks"][sel["task"]]["dataset"], model=ir["models"][model], rule=rule, train=train,
+                                            record=record_spec(ir, rule), seed=seed, rule_label=label, model_label=model))
+    return out
+
+
 def data_files(cfg: dict) -> list[str]:
     """The prepared datasets of its tasks (the observables read their probe inputs)."""
     return sorted({roots(cfg).prepared(spec["dataset"]) for spec in cfg["identify_rules"]["tasks"].values()})
@@ -55,7 +84,10 @@ def figures(cfg: dict) -> dict:
     out = {"trajectories": {"inputs": [observables(cfg)], "options": options}}
     ia = [tier.run(run_id(r)) for r in runs(cfg) if r["rule"]["name"] == LEARNED_FEEDBACK]
     if ia:
-        out["feedback"] = {"inputs": ia, "options": {**options, "feedback_lr": {k: v.get("feedback_lr") for k, v in ir["rules"].items() if v["name"] == LEARNED_FEEDBACK}}}
+        sel = {tier.run(run_id(r)): r["rule"]["feedback_lr"] for r in selection_runs(cfg)}
+        selection = {"runs": sel, **{k: ir["feedback_selection"][k] for k in ("task", "models", "batch_sizes", "seeds", "candidates")}} if sel else None
+        out["feedback"] = {"inputs": ia + list(sel), "options": {**options, "selection": selection,
+                                                                 "feedback_lr": {k: v.get("feedback_lr") for k, v in ir["rules"].items() if v["name"] == LEARNED_FEEDBACK}}}
     for experiment in EXPERIMENTS:
         extra = {"variants": ir["observables"]["variants"]} if experiment == "robustness" else {}
         out[experiment] = {"inputs": [f"{tier.study('identify_rules')}/{experiment}.csv"], "options": {**options, **extra}}
