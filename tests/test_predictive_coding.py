@@ -94,17 +94,23 @@ def test_energy_never_increases_during_inference(activation):
 
 
 def test_small_loss_weight_limit_is_backprop():
-    """grad_W F / beta -> grad_W L_BP as beta -> 0, with an O(beta) error (sigmoid 64-32-32-10, B=8, T=300)."""
+    """grad_W F / beta -> grad_W L_BP as beta -> 0, with an O(beta) error (sigmoid 64-32-32-10, B=8, T=300).
+
+    With a constant inference rate (discount 1): the default discount halves the rate whenever the energy
+    does not fall, and at beta <= 1e-3 the energy's steps reach rounding level, so where the rate collapses
+    (and the error floor it leaves, about 1e-4 once divided by beta) depends on the CPU's rounding: on one
+    machine errors were 3.0e-4, 6.4e-5 and 1.2e-4 for beta = 1e-2, 1e-3, 1e-4, not O(beta)."""
     model = net([32, 32], "sigmoid")
     x, y = batch()
     bp = bp_gradients(model, x, y, squared)
     errors = {}
     for beta in (1e-2, 1e-3, 1e-4):
-        rule = build_rule({"name": "predictive_coding", "lr": 0.1, "inference_steps": 300, "inference_rate": 0.1, "loss_weight": beta})
+        rule = build_rule({"name": "predictive_coding", "lr": 0.1, "inference_steps": 300, "inference_rate": 0.1,
+                           "inference_discount": 1.0, "loss_weight": beta})
         rule.setup(model)
         errors[beta] = rel_error(rule.gradients(x, y, squared), bp)
-    assert errors[1e-4] < 1e-3
-    assert errors[1e-3] / errors[1e-2] < 0.2
+    assert errors[1e-4] < 1e-5
+    assert 0.05 < errors[1e-3] / errors[1e-2] < 0.2 and 0.05 < errors[1e-4] / errors[1e-3] < 0.2  # O(beta)
     # at beta = 1 PC's update differs from BP's: prospective configuration, not a reparametrised BP
     rule = build_rule({"name": "predictive_coding", "lr": 0.1, "inference_steps": 300, "inference_rate": 0.1})
     rule.setup(model)
