@@ -413,7 +413,7 @@ def test_neural_mechanics_target_smoke(smoke_build):
     gated = [c for c in claims if c["gated"] and c["kind"] == "claim"]
     assert gated and all(c["control"] is not None for c in gated)  # every reproduction gate has its control
     # the smoke tier exercises the new structure: the beta sweep, the equilibrium and its lr-drop control, two seeds
-    sweep = pd.read_csv(project.path("figures/neural_mechanics/momentum_sweep.csv"))
+    sweep = pd.read_csv(project.path("figures/smoke/neural_mechanics/momentum_sweep.csv"))
     assert set(sweep["momentum"].dropna()) >= {0.8, 0.9, 0.99}
     eq = {c["id"].split(".")[-1]: c for c in claims if c["figure"] == "equilibrium"}
     assert eq["reached"]["control"]["value"] is not None and eq["reached"]["spread"] is not None
