@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from learnscope.analysis.symmetry_dynamics import SERIES, long_table
 from learnscope.atomic import atomic_path
 from learnscope.data.dataset import load_prepared
 from learnscope.errors import ConfigError, RecordError
@@ -78,21 +79,9 @@ def train_with_drop(run: dict, dataset, at: float, factor: float, threads: int =
     meta = {"run_id": f"lr_drop-{make_run_id(run)}", "model": run["labels"]["model"], "rule": "sgd", "lr": float(run["rule"]["lr"]),
             "weight_decay": float(run["rule"].get("weight_decay", 0.0)), "momentum": 0.0, "dampening": 0.0, "seed": seed, "status": status,
             "lr_drop_step": k_drop, "lr_drop_factor": float(factor)}
-    frames = []
     keys = sorted({k.rsplit("/", 1)[0] for k in records[0][1] if k != "time"})
-    for key in keys:
-        family, layer = key.split("/")
-        data = {s: np.stack([r[f"{key}/{s}"] for _, r in records]) for s in ("empirical", "theory", "gradient_flow")}
-        n_t, n_u = data["empirical"].shape
-        frames.append(pd.DataFrame({
-            "family": family, "layer": layer, "unit": np.tile(np.arange(n_u), n_t),
-            "step": np.repeat([s for s, _ in records], n_u), "time": np.repeat([float(r["time"]) for _, r in records], n_u),
-            **{s: v.reshape(-1) for s, v in data.items()},
-        }))
-    table = pd.concat(frames, ignore_index=True)
-    for i, (k, v) in enumerate(meta.items()):
-        table.insert(i, k, v)
-    return table
+    layers = [(*key.split("/"), {s: np.stack([r[f"{key}/{s}"] for _, r in records]) for s in SERIES}) for key in keys]
+    return long_table(meta, layers, [s for s, _ in records], [float(r["time"]) for _, r in records])
 
 
 def main(inputs: list[str], out: str, options: dict) -> None:

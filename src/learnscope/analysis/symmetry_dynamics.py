@@ -65,7 +65,7 @@ def run_table(path: str | Path, series: tuple[str, ...] = SERIES, optional: tupl
             "status": run.status,
         }
         steps, time = run.steps, run.tracked("symmetry/time")
-        frames = []
+        layers = []
         for name in names:
             _, family, layer, _ = name.split("/")
             data = {s: run.tracked(f"symmetry/{family}/{layer}/{s}") for s in series}
@@ -76,17 +76,25 @@ def run_table(path: str | Path, series: tuple[str, ...] = SERIES, optional: tupl
             if control_lambda_offset is not None:
                 data["wrong_lambda"] = (wrong_lambda(data["theory"][0], time, meta, control_lambda_offset) if family == "translation"
                                         else np.full((n_t, n_u), np.nan))
-            frame = pd.DataFrame(
-                {
-                    "family": family,
-                    "layer": layer,
-                    "unit": np.tile(np.arange(n_u), n_t),
-                    "step": np.repeat(steps, n_u),
-                    "time": np.repeat(time, n_u),
-                    **{s: v.reshape(-1) for s, v in data.items()},
-                }
-            )
-            frames.append(frame)
+            layers.append((family, layer, data))
+    return long_table(meta, layers, steps, time)
+
+
+def long_table(meta: dict, layers: list[tuple[str, str, dict[str, np.ndarray]]], steps, time) -> pd.DataFrame:
+    """One row per (family, layer, unit, record point): the run's columns ``meta`` first, then ``family``,
+    ``layer``, ``unit``, ``step``, ``time`` and each series of ``layers`` ((family, layer, {series: array of
+    shape (record points, units)})); ``steps`` and ``time`` per record point."""
+    frames = []
+    for family, layer, data in layers:
+        n_t, n_u = data["empirical"].shape
+        frames.append(pd.DataFrame({
+            "family": family,
+            "layer": layer,
+            "unit": np.tile(np.arange(n_u), n_t),
+            "step": np.repeat(steps, n_u),
+            "time": np.repeat(time, n_u),
+            **{s: v.reshape(-1) for s, v in data.items()},
+        }))
     table = pd.concat(frames, ignore_index=True)
     for i, (k, v) in enumerate(meta.items()):
         table.insert(i, k, v)
