@@ -10,6 +10,7 @@ from typing import Iterable
 
 from learnscope.claims import NOT_STATED, _cell, _fmt, control_text, is_check, read_claims, source_text, verdict
 
+
 def lost_flag(name: str = "defaults") -> str:
     """The flag of a gated claim that passes on the reference (``name``) and fails on replication."""
     return f"**PASSES ON {name.upper()}, FAILS ON REPLICATION**"

@@ -38,12 +38,9 @@ from pathlib import Path
 
 DEFAULT = "default"
 
-# Names a tier may not take: the default tier's own folders under results/, figures/, data/ and metrics/.
-RESERVED = frozenset({
-    "all", "runs", "ensembles", "claims", "prepared", "raw",
-    "rule_zoo", "neural_mechanics", "shared_geometry", "prospective_configuration", "robust_rnn", "identify_rules",
-    "cross_study",
-})
+# Names a tier may not take: the default tier's own folders under results/, figures/, data/ and metrics/
+# other than the studies' (``tier_problems`` takes those from the configuration).
+RESERVED = frozenset({"all", "runs", "ensembles", "claims", "prepared", "raw"})
 
 
 def tier_of(cfg: dict) -> str:
